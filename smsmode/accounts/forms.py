@@ -1,0 +1,81 @@
+import re
+import zoneinfo
+
+import phonenumbers
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from smsmode.accounts.models import Account, Role
+
+COUNTRY_CHOICES = sorted(
+    (region, f"{region} (+{phonenumbers.country_code_for_region(region)})")
+    for region in phonenumbers.SUPPORTED_REGIONS
+)
+
+TIME_ZONE_CHOICES = sorted(
+    (tz, tz.replace("_", " ")) for tz in zoneinfo.available_timezones() if "/" in tz
+)
+
+_ALPHANUMERIC_SENDER = re.compile(r"^[A-Za-z0-9 ]{3,11}$")
+_NUMERIC_SENDER = re.compile(r"^\+?[0-9]{3,15}$")
+
+
+def validate_sender_id(value: str) -> None:
+    """Alphanumeric 3-11 characters (not digits only), or a number of up to 15 digits."""
+    if _NUMERIC_SENDER.match(value):
+        return
+    if _ALPHANUMERIC_SENDER.match(value) and not value.replace(" ", "").isdigit():
+        return
+    raise forms.ValidationError(
+        _(
+            "A sender ID is 3 to 11 letters, digits or spaces (not only digits), "
+            "or a phone number of up to 15 digits."
+        )
+    )
+
+
+class SignupForm(forms.Form):
+    """Extra sign-up fields; allauth adds email and password."""
+
+    company_name = forms.CharField(
+        label=_("Company name"),
+        max_length=120,
+        required=True,
+        widget=forms.TextInput(attrs={"autocomplete": "organization"}),
+    )
+
+    def signup(self, request, user) -> None:
+        """The account is created by the adapter, which sees the company name."""
+
+
+class AccountSettingsForm(forms.ModelForm):
+    country = forms.ChoiceField(label=_("Country"), choices=COUNTRY_CHOICES)
+    time_zone = forms.ChoiceField(label=_("Time zone"), choices=TIME_ZONE_CHOICES)
+
+    class Meta:
+        model = Account
+        fields = ["name", "country", "time_zone", "default_sender_id", "language"]
+        help_texts = {
+            "country": _("Phone numbers without a country code are read as from this country."),
+            "time_zone": _("Schedules and statistics use this time zone."),
+            "default_sender_id": _("Shown as the sender of your SMS, e.g. MyShop."),
+        }
+
+    def clean_default_sender_id(self) -> str:
+        value = self.cleaned_data["default_sender_id"].strip()
+        if value:
+            validate_sender_id(value)
+        return value
+
+
+class CreateAccountForm(forms.Form):
+    name = forms.CharField(label=_("Company name"), max_length=120)
+
+
+class InviteForm(forms.Form):
+    email = forms.EmailField(label=_("Email address"))
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices, initial=Role.MEMBER)
+
+
+class RoleForm(forms.Form):
+    role = forms.ChoiceField(label=_("Role"), choices=Role.choices)

@@ -1,0 +1,136 @@
+"""The home page, the pages other issues will fill, and the health check."""
+
+import logging
+
+import django_rq
+from django.db import connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.cache import never_cache
+
+from smsmode.accounts.access import account_required, require_owner, require_settings_manager
+from smsmode.accounts.middleware import AccountRequest
+from smsmode.billing.features import account_has_feature
+
+logger = logging.getLogger(__name__)
+
+# Pages that an open issue builds; until then they say what they will do.
+COMING_SOON = {
+    "contacts": {
+        "title": _("Contacts"),
+        "help": _("Your contacts, lists, custom fields and the opt-out (STOP) list."),
+        "promise": _(
+            "Import CSV or Excel files, organise contacts in lists and keep your "
+            "opt-out list up to date."
+        ),
+        "icon": "people",
+    },
+    "campaigns": {
+        "title": _("Campaigns"),
+        "help": _("Write, schedule and send SMS campaigns, then follow their delivery."),
+        "promise": _(
+            "A message editor with merge fields and a live character counter, "
+            "scheduling, test sends and delivery statistics."
+        ),
+        "icon": "send",
+    },
+    "messages": {
+        "title": _("Messages"),
+        "help": _("Every SMS sent from this account and its delivery status."),
+        "promise": _("Search sent messages by number, campaign or status."),
+        "icon": "chat-left-text",
+    },
+    "shortener": {
+        "title": _("URL shortener"),
+        "help": _("Short links of 12 characters for your SMS, with click statistics."),
+        "promise": _(
+            "Create short links, follow their clicks and shorten every link of a "
+            "campaign automatically."
+        ),
+        "icon": "link-45deg",
+        "feature": "url_shortener",
+    },
+    "landing_pages": {
+        "title": _("Landing pages"),
+        "help": _("Mobile pages reached from your SMS, personalised for each recipient."),
+        "promise": _(
+            "Build a page from blocks (text, images, buttons, coupons, forms) and "
+            "measure views and conversions."
+        ),
+        "icon": "phone",
+        "feature": "landing_pages",
+    },
+    "api_keys": {
+        "title": _("API keys"),
+        "help": _("Keys for developers to send SMS from their own applications."),
+        "promise": _(
+            "Create named keys with scopes, revoke them, and see when they were last used."
+        ),
+        "icon": "key",
+        "managers_only": True,
+    },
+}
+
+
+@account_required
+def home(request: AccountRequest) -> HttpResponse:
+    account = request.account
+    steps = [
+        {
+            "done": bool(account.default_sender_id),
+            "label": _("Choose your default sender ID"),
+            "url": "accounts:settings",
+        },
+        {
+            "done": account.memberships.count() > 1 or account.invitations.exists(),
+            "label": _("Invite your team"),
+            "url": "accounts:team",
+        },
+        {"done": False, "label": _("Import your contacts"), "url": "dashboard:contacts"},
+        {"done": False, "label": _("Send a test SMS"), "url": "dashboard:campaigns"},
+    ]
+    return render(request, "dashboard/home.html", {"steps": steps})
+
+
+@account_required
+def coming_soon(request: AccountRequest, page: str) -> HttpResponse:
+    info = COMING_SOON[page]
+    if info.get("managers_only"):
+        require_settings_manager(request)
+    feature = info.get("feature")
+    locked = bool(feature) and not account_has_feature(request.account, feature)
+    return render(request, "dashboard/coming_soon.html", {"info": info, "locked": locked})
+
+
+@account_required
+def subscription(request: AccountRequest) -> HttpResponse:
+    require_owner(request)
+    entries = request.account.ledger_entries.select_related("created_by").order_by(
+        "-created_at", "-pk"
+    )[:50]
+    return render(request, "dashboard/subscription.html", {"entries": entries})
+
+
+@never_cache
+def healthz(request: HttpRequest) -> JsonResponse:
+    """200 when the database and Redis answer, 503 with the failing part otherwise."""
+    checks: dict[str, str] = {}
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+        checks["database"] = "ok"
+    except Exception as exc:
+        logger.warning("healthz: database check failed: %s", exc)
+        checks["database"] = "error"
+    try:
+        django_rq.get_connection("default").ping()
+        checks["redis"] = "ok"
+    except Exception as exc:
+        logger.warning("healthz: redis check failed: %s", exc)
+        checks["redis"] = "error"
+    healthy = all(value == "ok" for value in checks.values())
+    return JsonResponse(
+        {"status": "ok" if healthy else "error", **checks}, status=200 if healthy else 503
+    )

@@ -1,0 +1,16 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from smsmode.dashboard.views import healthz
+
+admin.site.site_header = "smsmode platform"
+admin.site.site_title = "smsmode admin"
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("accounts/", include("allauth.urls")),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("smsmode.dashboard.urls")),
+    path("", include("smsmode.accounts.urls")),
+]
