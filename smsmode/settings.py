@@ -19,7 +19,7 @@ VAR_DIR = Path(env_str("VAR_DIR", str(BASE_DIR / "var")))
 
 DEFAULT_SECRET_KEY = "dev-only-insecure-secret-key-change-me"
 DEBUG = env_bool("DEBUG", True)
-SECRET_KEY = env_str("SECRET_KEY", DEFAULT_SECRET_KEY)
+SECRET_KEY = env_str("SECRET_KEY") or DEFAULT_SECRET_KEY
 if not DEBUG and SECRET_KEY == DEFAULT_SECRET_KEY:
     raise ImproperlyConfigured("Set SECRET_KEY: DEBUG is off and the default key is insecure.")
 
@@ -105,8 +105,13 @@ REDIS_URL = env_str("REDIS_URL")
 if not REDIS_URL:
     from smsmode.embedded_redis import embedded_redis_url
 
-    _worker = os.environ.get("PYTEST_XDIST_WORKER", "")
-    REDIS_URL = embedded_redis_url(VAR_DIR, f"redis-{_worker}" if _worker else "redis")
+    if os.environ.get("PYTEST_VERSION"):
+        # Each test process gets a throwaway server, never the one `make run` uses.
+        import tempfile
+
+        REDIS_URL = embedded_redis_url(Path(tempfile.mkdtemp(prefix="smsmode-redis-")))
+    else:
+        REDIS_URL = embedded_redis_url(VAR_DIR)
     os.environ["REDIS_URL"] = REDIS_URL
 
 CACHES = {

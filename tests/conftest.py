@@ -28,6 +28,22 @@ def _english(settings) -> None:
     settings.LANGUAGE_CODE = "en"
 
 
+@pytest.fixture(autouse=True)
+def _plans(request) -> None:
+    """Plans are seeded by a migration; transactional tests flush them, so re-seed."""
+    if "django_db_setup" not in request.fixturenames and not request.node.get_closest_marker(
+        "django_db"
+    ):
+        return
+    request.getfixturevalue("django_db_blocker")
+    if not Plan.objects.exists():
+        import importlib
+
+        from django.apps import apps
+
+        importlib.import_module("smsmode.billing.migrations.0002_seed_plans").seed(apps, None)
+
+
 @dataclass
 class Team:
     account: Account

@@ -3,6 +3,9 @@ import zoneinfo
 
 import phonenumbers
 from django import forms
+from django.forms.utils import flatatt
+from django.utils.html import format_html, format_html_join
+from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from smsmode.accounts.models import Account, Role
@@ -17,7 +20,7 @@ TIME_ZONE_CHOICES = sorted(
 )
 
 _ALPHANUMERIC_SENDER = re.compile(r"^[A-Za-z0-9 ]{3,11}$")
-_NUMERIC_SENDER = re.compile(r"^\+?[0-9]{3,15}$")
+_NUMERIC_SENDER = re.compile(r"^[0-9]{3,15}$")
 
 
 def validate_sender_id(value: str) -> None:
@@ -32,6 +35,24 @@ def validate_sender_id(value: str) -> None:
             "or a phone number of up to 15 digits."
         )
     )
+
+
+class FastSelect(forms.Select):
+    """A flat <select> rendered in Python: Django renders each option through a
+    template, which costs ~0.4 ms per option (the time-zone list has ~400)."""
+
+    def render(self, name, value, attrs=None, renderer=None) -> SafeString:
+        final = self.build_attrs(self.attrs, {**(attrs or {}), "name": name})
+        selected = str(value) if value is not None else ""
+        options = format_html_join(
+            "",
+            '<option value="{}"{}>{}</option>',
+            (
+                (key, " selected" if str(key) == selected else "", label)
+                for key, label in self.choices
+            ),
+        )
+        return format_html("<select{}>{}</select>", flatatt(final), options)
 
 
 class SignupForm(forms.Form):
@@ -49,8 +70,16 @@ class SignupForm(forms.Form):
 
 
 class AccountSettingsForm(forms.ModelForm):
-    country = forms.ChoiceField(label=_("Country"), choices=COUNTRY_CHOICES)
-    time_zone = forms.ChoiceField(label=_("Time zone"), choices=TIME_ZONE_CHOICES)
+    country = forms.ChoiceField(label=_("Country"), choices=COUNTRY_CHOICES, widget=FastSelect)
+    time_zone = forms.ChoiceField(
+        label=_("Time zone"), choices=TIME_ZONE_CHOICES, widget=FastSelect
+    )
+    default_sender_id = forms.CharField(
+        label=_("Default sender ID"),
+        max_length=16,  # 15 digits, and a "+" that clean_default_sender_id drops
+        required=False,
+        help_text=_("Shown as the sender of your SMS, e.g. MyShop."),
+    )
 
     class Meta:
         model = Account
@@ -63,6 +92,8 @@ class AccountSettingsForm(forms.ModelForm):
 
     def clean_default_sender_id(self) -> str:
         value = self.cleaned_data["default_sender_id"].strip()
+        if value.startswith("+") and value[1:].isdigit():
+            value = value[1:]  # a numeric sender is sent without the plus
         if value:
             validate_sender_id(value)
         return value

@@ -9,6 +9,7 @@ from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from smsmode.accounts.models import Account, Invitation, Membership, Role, User
 from smsmode.billing.features import account_seats_left
@@ -68,19 +69,24 @@ class InvitationInvalid(Exception):
         super().__init__(reason)
 
 
+def invitation_public_id(token: str) -> str:
+    """The invitation UUID a signed link carries, or InvitationInvalid (bad or too old)."""
+    max_age = settings.INVITATION_MAX_AGE_DAYS * 86400
+    try:
+        return signing.loads(token, salt=INVITATION_SALT, max_age=max_age)
+    except signing.SignatureExpired as exc:
+        raise InvitationInvalid(_("This invitation has expired.")) from exc
+    except signing.BadSignature as exc:
+        raise InvitationInvalid(_("This invitation link is not valid.")) from exc
+
+
 def invitation_from_token(token: str) -> Invitation:
     """The pending invitation a link points to, or InvitationInvalid with a reason to show.
 
     The link is signed and carries its age; both the signature's age and the
     invitation's own expiry are checked, so revoking or shortening works.
     """
-    max_age = settings.INVITATION_MAX_AGE_DAYS * 86400
-    try:
-        public_id = signing.loads(token, salt=INVITATION_SALT, max_age=max_age)
-    except signing.SignatureExpired as exc:
-        raise InvitationInvalid(_("This invitation has expired.")) from exc
-    except signing.BadSignature as exc:
-        raise InvitationInvalid(_("This invitation link is not valid.")) from exc
+    public_id = invitation_public_id(token)
     invitation = (
         Invitation.objects.select_related("account", "invited_by")
         .filter(public_id=public_id)
@@ -118,9 +124,14 @@ def invitation_create(*, account: Account, email: str, role: str, by: Membership
             raise TeamError(_("%(email)s has already been invited.") % {"email": email})
         seats = account_seats_left(account)
         if seats is not None and seats <= 0:
+            limit = account.plan.max_users or 0
             raise TeamError(
-                _("Your plan includes %(count)s users. Upgrade to invite more people.")
-                % {"count": account.plan.max_users}
+                ngettext(
+                    "Your plan includes %(count)s user. Upgrade to invite more people.",
+                    "Your plan includes %(count)s users. Upgrade to invite more people.",
+                    limit,
+                )
+                % {"count": limit}
             )
         try:
             invitation = Invitation.objects.create(

@@ -2,11 +2,12 @@
 
 from uuid import UUID
 
-from allauth.account.adapter import get_adapter
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.core.paginator import Paginator
+from django.db.models import Case, Value, When
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -21,7 +22,7 @@ from smsmode.accounts.access import (
 from smsmode.accounts.adapter import INVITATION_SESSION_KEY
 from smsmode.accounts.forms import AccountSettingsForm, CreateAccountForm, InviteForm, RoleForm
 from smsmode.accounts.middleware import SESSION_KEY, AccountRequest
-from smsmode.accounts.models import Membership
+from smsmode.accounts.models import Invitation, Membership, Role
 from smsmode.accounts.services import (
     InvitationInvalid,
     TeamError,
@@ -29,22 +30,38 @@ from smsmode.accounts.services import (
     invitation_accept,
     invitation_create,
     invitation_from_token,
+    invitation_public_id,
     invitation_url,
     membership_remove,
     membership_set_role,
 )
 from smsmode.billing.features import account_seats_left
 
+TEAM_PAGE_SIZE = 50
+
 
 def _team_context(request: AccountRequest, invite_form: InviteForm | None = None) -> dict:
+    """Members and pending invitations, 50 of each per page (pages ?page= and ?ipage=)."""
     account = request.account
-    members = account.memberships.select_related("user").order_by("role", "user__email")
-    invitations = account.invitations.filter(accepted_at__isnull=True).select_related("invited_by")
+    rank = Case(
+        When(role=Role.OWNER, then=Value(0)), When(role=Role.ADMIN, then=Value(1)), default=Value(2)
+    )
+    members = Paginator(
+        account.memberships.select_related("user").order_by(rank, "user__email", "pk"),
+        TEAM_PAGE_SIZE,
+    ).get_page(request.GET.get("page"))
+    invitations = Paginator(
+        account.invitations.filter(accepted_at__isnull=True)
+        .select_related("invited_by")
+        .order_by("email", "pk"),
+        TEAM_PAGE_SIZE,
+    ).get_page(request.GET.get("ipage"))
     manager = request.membership.can_manage_team
     return {
         "members": members,
+        "invitations_page": invitations,
         "invitations": [
-            (inv, invitation_url(inv) if manager else None) for inv in invitations.order_by("email")
+            (inv, invitation_url(inv) if manager else None) for inv in invitations.object_list
         ],
         "invite_form": invite_form or InviteForm(),
         "seats_left": account_seats_left(account),
@@ -161,10 +178,14 @@ def account_settings(request: AccountRequest) -> HttpResponse:
 @login_required
 @require_POST
 def switch_account(request: HttpRequest) -> HttpResponse:
+    try:
+        public_id = UUID(request.POST.get("account", ""))
+    except ValueError as exc:
+        raise Http404 from exc
     membership = get_object_or_404(
         Membership.objects.select_related("account"),
         user=request.user,
-        account__public_id=request.POST.get("account", ""),
+        account__public_id=public_id,
     )
     request.session[SESSION_KEY] = str(membership.account.public_id)
     messages.success(
@@ -189,13 +210,17 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
     try:
         inv = invitation_from_token(token)
     except InvitationInvalid as exc:
+        joined = _joined_through(request, token)
+        if joined is not None:  # e.g. back here after signing up through the link
+            request.session[SESSION_KEY] = str(joined.account.public_id)
+            return redirect("dashboard:home")
         return render(
             request, "accounts/invitation_invalid.html", {"reason": exc.reason}, status=410
         )
     if not request.user.is_authenticated:
+        # The adapter reads this: a sign-up with the invited address joins the
+        # account (and needs no verification email: the link proved the address).
         request.session[INVITATION_SESSION_KEY] = token
-        # The link reached this address, so a sign-up with it needs no second check.
-        get_adapter(request).stash_verified_email(request, inv.email)
         return render(request, "accounts/invitation.html", {"invitation": inv, "token": token})
     if request.method == "POST":
         try:
@@ -212,3 +237,21 @@ def invitation(request: HttpRequest, token: str) -> HttpResponse:
         )
         return redirect("dashboard:home")
     return render(request, "accounts/invitation.html", {"invitation": inv, "token": token})
+
+
+def _joined_through(request: HttpRequest, token: str) -> Membership | None:
+    """The membership the logged-in user got from this (already used) invitation link."""
+    if not request.user.is_authenticated:
+        return None
+    try:
+        public_id = invitation_public_id(token)
+    except InvitationInvalid:
+        return None
+    invitation = Invitation.objects.filter(public_id=public_id, accepted_by=request.user).first()
+    if invitation is None:
+        return None
+    return (
+        Membership.objects.select_related("account")
+        .filter(account_id=invitation.account_id, user=request.user)
+        .first()
+    )

@@ -2,7 +2,8 @@
 
 import logging
 
-import django_rq
+import redis
+from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
@@ -76,20 +77,29 @@ COMING_SOON = {
 @account_required
 def home(request: AccountRequest) -> HttpResponse:
     account = request.account
+    manager = request.membership.can_manage_settings
     steps = [
         {
             "done": bool(account.default_sender_id),
             "label": _("Choose your default sender ID"),
             "url": "accounts:settings",
+            "show": manager,
         },
         {
             "done": account.memberships.count() > 1 or account.invitations.exists(),
             "label": _("Invite your team"),
             "url": "accounts:team",
+            "show": manager,
         },
-        {"done": False, "label": _("Import your contacts"), "url": "dashboard:contacts"},
-        {"done": False, "label": _("Send a test SMS"), "url": "dashboard:campaigns"},
+        {
+            "done": False,
+            "label": _("Import your contacts"),
+            "url": "dashboard:contacts",
+            "show": True,
+        },
+        {"done": False, "label": _("Send a test SMS"), "url": "dashboard:campaigns", "show": True},
     ]
+    steps = [step for step in steps if step["show"]]
     return render(request, "dashboard/home.html", {"steps": steps})
 
 
@@ -125,7 +135,11 @@ def healthz(request: HttpRequest) -> JsonResponse:
         logger.warning("healthz: database check failed: %s", exc)
         checks["database"] = "error"
     try:
-        django_rq.get_connection("default").ping()
+        client = redis.Redis.from_url(
+            settings.REDIS_URL, socket_connect_timeout=2, socket_timeout=2
+        )
+        client.ping()
+        client.close()
         checks["redis"] = "ok"
     except Exception as exc:
         logger.warning("healthz: redis check failed: %s", exc)

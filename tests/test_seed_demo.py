@@ -1,0 +1,50 @@
+from io import StringIO
+
+import pytest
+from django.core.management import call_command
+
+from smsmode.accounts.models import Account, Membership, User
+from smsmode.billing.models import CreditLedgerEntry
+
+pytestmark = pytest.mark.django_db
+
+
+def _seed(*args: str) -> str:
+    out = StringIO()
+    call_command("seed_demo", *args, stdout=out)
+    return out.getvalue()
+
+
+def test_it_creates_the_demo_owner_with_a_working_login(client):
+    output = _seed("--password", "demo-secret-123")
+    assert "demo@example.com" in output
+    assert (
+        client.post(
+            "/accounts/login/", {"login": "demo@example.com", "password": "demo-secret-123"}
+        ).status_code
+        == 302
+    )
+    response = client.get("/")
+    assert response.status_code == 200
+    assert b"Demo Boutique" in response.content
+
+
+def test_it_prints_a_generated_password_once(client):
+    first = _seed()
+    assert "with password:" in first
+    password = first.rsplit("with password:", 1)[1].strip()
+    assert User.objects.get(email="demo@example.com").check_password(password)
+    second = _seed()
+    assert "with password:" not in second
+    assert User.objects.get(email="demo@example.com").check_password(password)
+
+
+def test_it_is_idempotent():
+    _seed("--password", "demo-secret-123")
+    _seed("--password", "demo-secret-123")
+    account = Account.objects.get(name="Demo Boutique")
+    assert Account.objects.filter(name="Demo Boutique").count() == 1
+    assert Membership.objects.filter(account=account).count() == 3
+    assert CreditLedgerEntry.objects.filter(account=account).count() == 2
+    assert account.credit_balance == 5020
+    assert account.plan.code == "premium"
