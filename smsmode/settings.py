@@ -114,6 +114,17 @@ if not REDIS_URL:
         REDIS_URL = embedded_redis_url(VAR_DIR)
     os.environ["REDIS_URL"] = REDIS_URL
 
+if os.environ.get("PYTEST_VERSION") and os.environ.get("PYTEST_XDIST_WORKER"):
+    # Parallel test workers share one Redis server: give each its own database so
+    # one worker's RQ queues and flushes never touch another's.
+    from urllib.parse import urlparse
+
+    _url = urlparse(REDIS_URL)
+    if _url.scheme in ("redis", "rediss"):
+        _base = int(_url.path.lstrip("/") or 0)
+        _worker_db = _base + 1 + int(os.environ["PYTEST_XDIST_WORKER"].lstrip("gw") or 0)
+        REDIS_URL = _url._replace(path=f"/{_worker_db}").geturl()
+
 CACHES = {
     "default": {
         "BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -199,6 +210,11 @@ if env_bool("BEHIND_TLS_PROXY", False):
 
 # The product.
 SMS_GATEWAY = env_str("SMS_GATEWAY", "sandbox")
+SMS_MAX_SEGMENTS = env_int("SMS_MAX_SEGMENTS", 10)
+SMS_SANDBOX_REPORT_DELAY = env_int("SMS_SANDBOX_REPORT_DELAY", 3)
+# The short code of the STOP mention on marketing SMS ("STOP 36180"); an account may
+# have its own (Account.stop_code, set by staff).
+SMS_STOP_CODE = env_str("SMS_STOP_CODE", "36180")
 SHORT_LINK_DOMAIN = env_str("SHORT_LINK_DOMAIN", "")
 SIGNUP_FREE_CREDITS = env_int("SIGNUP_FREE_CREDITS", 20)
 INVITATION_MAX_AGE_DAYS = env_int("INVITATION_MAX_AGE_DAYS", 7)

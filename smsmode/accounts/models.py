@@ -69,6 +69,12 @@ class Account(models.Model):
     language = models.CharField(
         _("language"), max_length=8, choices=Language.choices, default=Language.FRENCH
     )
+    stop_code = models.CharField(
+        _("STOP short code"),
+        max_length=11,
+        blank=True,
+        help_text=_("Empty: the platform's code (SMS_STOP_CODE)."),
+    )
     plan = models.ForeignKey(
         "billing.Plan", on_delete=models.PROTECT, related_name="accounts", verbose_name=_("plan")
     )
