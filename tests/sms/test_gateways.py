@@ -3,6 +3,7 @@
 import logging
 
 import django_rq
+import redis
 import pytest
 from django.core.exceptions import ImproperlyConfigured
 from rq import SimpleWorker
@@ -148,3 +149,22 @@ def test_a_failing_subscriber_does_not_stop_the_others_and_the_job_fails(sms_que
     assert len(got) == 1
     # The job failed, so RQ keeps it for a retry instead of losing the report.
     assert len(sms_queue.failed_job_registry) == 1
+
+
+@pytest.mark.django_db
+def test_a_sandbox_whose_redis_is_down_refuses_the_whole_batch(monkeypatch):
+    from rq import Queue
+
+    from smsmode.sms.gateways import sandbox
+    from smsmode.sms.gateways.base import GatewayError
+
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
+
+    # A real client to a port where nothing listens, without redis-py's retries.
+    dead = redis.Redis(host="127.0.0.1", port=1, retry=Retry(NoBackoff(), 0))
+    monkeypatch.setattr(
+        sandbox.django_rq, "get_queue", lambda *a, **k: Queue("sms", connection=dead)
+    )
+    with pytest.raises(GatewayError):
+        get_gateway("sandbox").submit([_sms("m1", "+33612345678")])

@@ -25,9 +25,10 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 import django_rq
+import redis
 from django.conf import settings
 
-from smsmode.sms.gateways.base import DeliveryState, OutboundSms, SubmitResult
+from smsmode.sms.gateways.base import DeliveryState, GatewayError, OutboundSms, SubmitResult
 
 REPORT_OUTCOMES = {
     "+33699990001": DeliveryState.UNDELIVERED,
@@ -44,7 +45,11 @@ class SandboxGateway:
     name = "sandbox"
 
     def submit(self, messages: Sequence[OutboundSms]) -> list[SubmitResult]:
-        """Accept the batch and schedule one job reporting on all accepted messages."""
+        """Accept the batch and schedule one job reporting on all accepted messages.
+
+        If the report cannot be scheduled (Redis is down), raise GatewayError: the
+        caller then treats the whole batch as not sent, as with a carrier that is down.
+        """
         results: list[SubmitResult] = []
         reports: list[tuple[str, str]] = []
         for message in messages:
@@ -63,11 +68,14 @@ class SandboxGateway:
             # The report must not depend on the caller's transaction: it describes
             # what the "carrier" did, which has already happened.
             queue = django_rq.get_queue("sms", commit_mode="auto")
-            queue.enqueue_in(
-                timedelta(seconds=settings.SMS_SANDBOX_REPORT_DELAY),
-                "smsmode.sms.jobs.sandbox_report",
-                reports,
-            )
+            try:
+                queue.enqueue_in(
+                    timedelta(seconds=settings.SMS_SANDBOX_REPORT_DELAY),
+                    "smsmode.sms.jobs.sandbox_report",
+                    reports,
+                )
+            except redis.RedisError as exc:
+                raise GatewayError(f"sandbox cannot schedule its reports: {exc}") from exc
         return results
 
 
