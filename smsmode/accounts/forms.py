@@ -1,4 +1,3 @@
-import re
 import zoneinfo
 
 import phonenumbers
@@ -9,6 +8,7 @@ from django.utils.safestring import SafeString
 from django.utils.translation import gettext_lazy as _
 
 from smsmode.accounts.models import Account, Role
+from smsmode.sms.senders import SenderIdError, validate_sender_id
 
 COUNTRY_CHOICES = sorted(
     (region, f"{region} (+{phonenumbers.country_code_for_region(region)})")
@@ -18,24 +18,6 @@ COUNTRY_CHOICES = sorted(
 TIME_ZONE_CHOICES = sorted(
     (tz, tz.replace("_", " ")) for tz in zoneinfo.available_timezones() if "/" in tz
 )
-
-_ALPHANUMERIC_SENDER = re.compile(r"^[A-Za-z0-9 ]{3,11}$")
-_NUMERIC_SENDER = re.compile(r"^[0-9]{3,15}$")
-
-
-def validate_sender_id(value: str) -> None:
-    """Alphanumeric 3-11 characters (not digits only), or a number of up to 15 digits."""
-    if _NUMERIC_SENDER.match(value):
-        return
-    if _ALPHANUMERIC_SENDER.match(value) and not value.replace(" ", "").isdigit():
-        return
-    raise forms.ValidationError(
-        _(
-            "A sender ID is 3 to 11 letters, digits or spaces (not only digits), "
-            "or a phone number of up to 15 digits."
-        )
-    )
-
 
 class FastSelect(forms.Select):
     """A flat <select> rendered in Python: Django renders each option through a
@@ -92,11 +74,12 @@ class AccountSettingsForm(forms.ModelForm):
 
     def clean_default_sender_id(self) -> str:
         value = self.cleaned_data["default_sender_id"].strip()
-        if value.startswith("+") and value[1:].isdigit():
-            value = value[1:]  # a numeric sender is sent without the plus
-        if value:
-            validate_sender_id(value)
-        return value
+        if not value:
+            return ""
+        try:
+            return validate_sender_id(value)
+        except SenderIdError as exc:
+            raise forms.ValidationError(exc.message, code=exc.code) from exc
 
 
 class CreateAccountForm(forms.Form):

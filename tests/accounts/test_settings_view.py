@@ -66,7 +66,11 @@ def test_an_invalid_sender_id_is_refused_and_nothing_is_saved(owner_client, team
 
 def test_the_sender_id_rule_is_explained(owner_client, team):
     response = owner_client.post("/settings/", {**VALID, "default_sender_id": "Shop!"})
-    assert b"A sender ID is 3 to 11 letters, digits or spaces (not only digits)" in response.content
+    assert response.status_code == 400
+    assert (
+        b"A sender ID may only contain letters without accents (A-Z), digits and spaces."
+        in response.content
+    )
 
 
 @pytest.mark.parametrize("sender", ["MyShop", "My Shop 2", "33612345678", "+33612345678", "ABC"])
