@@ -3,8 +3,8 @@
 import logging
 
 import django_rq
-import redis
 import pytest
+import redis
 from django.core.exceptions import ImproperlyConfigured
 from rq import SimpleWorker
 from rq.scheduler import RQScheduler
@@ -153,13 +153,12 @@ def test_a_failing_subscriber_does_not_stop_the_others_and_the_job_fails(sms_que
 
 @pytest.mark.django_db
 def test_a_sandbox_whose_redis_is_down_refuses_the_whole_batch(monkeypatch):
+    from redis.backoff import NoBackoff
+    from redis.retry import Retry
     from rq import Queue
 
     from smsmode.sms.gateways import sandbox
     from smsmode.sms.gateways.base import GatewayError
-
-    from redis.backoff import NoBackoff
-    from redis.retry import Retry
 
     # A real client to a port where nothing listens, without redis-py's retries.
     dead = redis.Redis(host="127.0.0.1", port=1, retry=Retry(NoBackoff(), 0))
