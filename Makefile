@@ -22,6 +22,10 @@ run: $(VENV)/.installed
 
 test: $(VENV)/.installed-dev
 	bash scripts/ensure-chromium.sh
+# The loopback SMSC of the SMPP tests: npm's `smpp`, pinned by its lockfile (without
+# npm the SMPP tests skip and say why).
+	if [ ! -d tests/sms/smsc/node_modules ] && command -v npm >/dev/null; then \
+		npm ci --prefix tests/sms/smsc --no-audit --no-fund; fi
 	$(BIN)/python manage.py makemigrations --check --dry-run -v 0
 	$(BIN)/pytest -n $${PYTEST_WORKERS:-auto} $(PYTEST_ARGS)
 

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "smsmode.accounts",
     "smsmode.billing",
     "smsmode.dashboard",
+    "smsmode.sms",
 ]
 
 MIDDLEWARE = [
@@ -215,6 +216,19 @@ SMS_SANDBOX_REPORT_DELAY = env_int("SMS_SANDBOX_REPORT_DELAY", 3)
 # The short code of the STOP mention on marketing SMS ("STOP 36180"); an account may
 # have its own (Account.stop_code, set by staff).
 SMS_STOP_CODE = env_str("SMS_STOP_CODE", "36180")
+# The SMPP gateway: one `manage.py smpp_connector` process holds the bind (see
+# docs/architecture.md, "SMPP connection model"); dispatch jobs hand it batches in Redis.
+SMPP_HOST = env_str("SMPP_HOST", "127.0.0.1")
+SMPP_PORT = env_int("SMPP_PORT", 2775)
+SMPP_SYSTEM_ID = env_str("SMPP_SYSTEM_ID", "")
+SMPP_PASSWORD = env_str("SMPP_PASSWORD", "")
+SMPP_SYSTEM_TYPE = env_str("SMPP_SYSTEM_TYPE", "")
+SMPP_ENQUIRE_LINK_SECONDS = env_int("SMPP_ENQUIRE_LINK_SECONDS", 30)
+SMPP_WINDOW = env_int("SMPP_WINDOW", 10)  # submit_sm in flight without a response
+SMPP_MAX_PER_SECOND = env_int("SMPP_MAX_PER_SECOND", 50)  # per connection; 0: no limit
+SMPP_THROTTLE_WAIT_SECONDS = env_int("SMPP_THROTTLE_WAIT_SECONDS", 30)
+SMPP_SUBMIT_WAIT_SECONDS = env_int("SMPP_SUBMIT_WAIT_SECONDS", 120)
+SMPP_REDIS_PREFIX = env_str("SMPP_REDIS_PREFIX", "smpp:")
 SHORT_LINK_DOMAIN = env_str("SHORT_LINK_DOMAIN", "")
 SIGNUP_FREE_CREDITS = env_int("SIGNUP_FREE_CREDITS", 20)
 INVITATION_MAX_AGE_DAYS = env_int("INVITATION_MAX_AGE_DAYS", 7)
