@@ -231,6 +231,21 @@ SMPP_SUBMIT_WAIT_SECONDS = env_int("SMPP_SUBMIT_WAIT_SECONDS", 120)
 SMPP_REDIS_PREFIX = env_str("SMPP_REDIS_PREFIX", "smpp:")
 SHORT_LINK_DOMAIN = env_str("SHORT_LINK_DOMAIN", "")
 SIGNUP_FREE_CREDITS = env_int("SIGNUP_FREE_CREDITS", 20)
+
+# Billing. Prices are in EUR excluding VAT; invoices add BILLING_VAT_RATE.
+BILLING_VAT_RATE = env_str("BILLING_VAT_RATE", "0.20")
+BILLING_TIME_ZONE = env_str("BILLING_TIME_ZONE", "Europe/Paris")  # decides the invoice year
+BILLING_SELLER = {
+    "name": env_str("BILLING_SELLER_NAME", "smsmode SAS"),
+    "address": env_str("BILLING_SELLER_ADDRESS", "1 rue de l'Exemple\n75001 Paris\nFrance"),
+    "vat_number": env_str("BILLING_SELLER_VAT_NUMBER", "FR00123456789"),
+    "registration": env_str("BILLING_SELLER_REGISTRATION", "RCS Paris 123 456 789"),
+    "iban": env_str("BILLING_SELLER_IBAN", "FR76 0000 0000 0000 0000 0000 000"),
+    "bic": env_str("BILLING_SELLER_BIC", "XXXXFRPP"),
+}
+STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY")
+STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET")
+PAYMENT_PROVIDER = "stripe" if STRIPE_SECRET_KEY else "manual"
 INVITATION_MAX_AGE_DAYS = env_int("INVITATION_MAX_AGE_DAYS", 7)
 DEFAULT_COUNTRY = "FR"
 DEFAULT_ACCOUNT_TIME_ZONE = "Europe/Paris"

@@ -11,6 +11,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
+    path("subscription/", include("smsmode.billing.urls")),
     path("", include("smsmode.dashboard.urls")),
     path("", include("smsmode.accounts.urls")),
 ]

@@ -45,6 +45,10 @@ def test_it_is_idempotent():
     account = Account.objects.get(name="Demo Boutique")
     assert Account.objects.filter(name="Demo Boutique").count() == 1
     assert Membership.objects.filter(account=account).count() == 3
-    assert CreditLedgerEntry.objects.filter(account=account).count() == 2
-    assert account.credit_balance == 5020
-    assert account.plan.code == "premium"
+    # signup gift, two paid packs, a reservation and a refund
+    assert CreditLedgerEntry.objects.filter(account=account).count() == 5
+    assert account.credit_balance == 20 + 5000 + 1000 - 1240 + 37
+    assert account.plan.code == "medium"
+    assert account.orders.filter(status="paid").count() == 3
+    assert account.orders.filter(status="pending").count() == 1
+    assert account.invoices.count() == 4

@@ -2,6 +2,10 @@ from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from smsmode.accounts.models import Account, Invitation, Membership, User
@@ -48,10 +52,66 @@ class AccountAdmin(admin.ModelAdmin):
     ]
     list_filter = ["plan", "is_suspended", "country", "language"]
     search_fields = ["name", "public_id", "memberships__user__email"]
-    readonly_fields = ["public_id", "credit_balance", "created_at", "suspended_at"]
+    readonly_fields = [
+        "public_id",
+        "credit_balance",
+        "adjust_credits_link",
+        "created_at",
+        "suspended_at",
+    ]
     list_select_related = ["plan"]
     inlines = [MembershipInline]
     actions = ["suspend", "unsuspend"]
+
+    def get_urls(self):
+        return [
+            path(
+                "<int:account_id>/adjust-credits/",
+                self.admin_site.admin_view(self.adjust_credits_view),
+                name="accounts_account_adjust_credits",
+            ),
+            *super().get_urls(),
+        ]
+
+    @admin.display(description=_("credits"))
+    def adjust_credits_link(self, obj: Account) -> str:
+        if not obj.pk:
+            return "-"
+        url = reverse("admin:accounts_account_adjust_credits", args=[obj.pk])
+        return format_html('<a class="button" href="{}">{}</a>', url, _("Adjust credits"))
+
+    def adjust_credits_view(self, request: HttpRequest, account_id: int):
+        """Add or take back credits with a reason; the ledger records who and why."""
+        from smsmode.billing.admin import CreditAdjustmentForm
+        from smsmode.billing.services import BillingError, InsufficientCredits, credits_adjust
+
+        if not self.has_change_permission(request):
+            from django.core.exceptions import PermissionDenied
+
+            raise PermissionDenied
+        account = get_object_or_404(Account, pk=account_id)
+        form = CreditAdjustmentForm(request.POST or None)
+        if request.method == "POST" and form.is_valid():
+            try:
+                credits_adjust(
+                    account=account,
+                    amount=form.cleaned_data["amount"],
+                    reason=form.cleaned_data["reason"],
+                    by=request.user,
+                )
+            except (BillingError, InsufficientCredits) as exc:
+                form.add_error("amount", str(exc))
+            else:
+                self.message_user(request, _("Credits adjusted."), messages.SUCCESS)
+                return redirect("admin:accounts_account_change", account.pk)
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Adjust the credits of %(account)s") % {"account": account.name},
+            "account": account,
+            "form": form,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/accounts/adjust_credits.html", context)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Account]:
         return super().get_queryset(request).annotate(_member_count=Count("memberships"))

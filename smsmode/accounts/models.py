@@ -81,6 +81,10 @@ class Account(models.Model):
     credit_balance = models.DecimalField(
         _("credit balance"), max_digits=14, decimal_places=2, default=Decimal("0")
     )
+    billing_address = models.TextField(
+        _("billing address"), blank=True, help_text=_("Printed on your invoices.")
+    )
+    vat_number = models.CharField(_("VAT number"), max_length=32, blank=True)
     is_suspended = models.BooleanField(_("suspended"), default=False)
     suspended_reason = models.CharField(_("reason for suspension"), max_length=200, blank=True)
     suspended_at = models.DateTimeField(null=True, blank=True)

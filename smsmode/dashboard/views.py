@@ -10,7 +10,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.cache import never_cache
 
-from smsmode.accounts.access import account_required, require_owner, require_settings_manager
+from smsmode.accounts.access import account_required, require_settings_manager
 from smsmode.accounts.middleware import AccountRequest
 from smsmode.billing.features import account_has_feature
 
@@ -111,15 +111,6 @@ def coming_soon(request: AccountRequest, page: str) -> HttpResponse:
     feature = info.get("feature")
     locked = bool(feature) and not account_has_feature(request.account, feature)
     return render(request, "dashboard/coming_soon.html", {"info": info, "locked": locked})
-
-
-@account_required
-def subscription(request: AccountRequest) -> HttpResponse:
-    require_owner(request)
-    entries = request.account.ledger_entries.select_related("created_by").order_by(
-        "-created_at", "-pk"
-    )[:50]
-    return render(request, "dashboard/subscription.html", {"entries": entries})
 
 
 @never_cache

@@ -8,12 +8,17 @@ from django.db import transaction
 
 from smsmode.accounts.models import Account, Membership, Role, User
 from smsmode.accounts.services import account_create
-from smsmode.billing.models import LedgerKind, Plan
-from smsmode.billing.services import credits_add
+from smsmode.billing.models import BillingPeriod, CreditPack, LedgerKind, Plan
+from smsmode.billing.services import (
+    credits_add,
+    low_balance_threshold_set,
+    order_create_credits,
+    order_mark_paid,
+    plan_change,
+)
 
 DEMO_EMAIL = "demo@example.com"
 DEMO_ACCOUNT = "Demo Boutique"
-DEMO_CREDITS = 5000
 
 
 class Command(BaseCommand):
@@ -44,22 +49,45 @@ class Command(BaseCommand):
                 account = account_create(name=DEMO_ACCOUNT, owner=user, language="fr")
             else:
                 account = membership.account
-            premium = Plan.objects.filter(code="premium").first()
-            updates = {"default_sender_id": "DEMOSHOP"}
-            if premium:
-                updates["plan"] = premium
-            Account.objects.filter(pk=account.pk).update(**updates)
-            if not account.ledger_entries.filter(kind=LedgerKind.PURCHASE).exists():
-                credits_add(
-                    account_id=account.pk,
-                    amount=DEMO_CREDITS,
-                    kind=LedgerKind.PURCHASE,
-                    description="Demo credit pack",
-                )
+            Account.objects.filter(pk=account.pk).update(default_sender_id="DEMOSHOP")
+            account.refresh_from_db()
+            if not account.orders.exists():
+                self._billing_history(account, user)
             self._team(account)
         self.stdout.write(self.style.SUCCESS(f"Demo account ready: {DEMO_ACCOUNT}"))
         if created or options.get("password"):
             self.stdout.write(f"Log in as {DEMO_EMAIL} with password: {password}")
+
+    def _billing_history(self, account: Account, owner: User) -> None:
+        """Medium, paid monthly; two credit packs bought, some credits spent and one
+        refund; a pack awaiting its bank transfer; a low-balance alert."""
+        if account.plan.code != "medium":
+            order = plan_change(
+                account=account,
+                plan=Plan.objects.get(code="medium"),
+                period=BillingPeriod.MONTHLY,
+                by=owner,
+            )
+            if order is not None:
+                order_mark_paid(order_id=order.pk, provider_ref="demo-transfer-plan")
+        for credits in (5000, 1000):
+            pack = CreditPack.objects.get(credits=credits)
+            order = order_create_credits(account=account, pack=pack, by=owner)
+            order_mark_paid(order_id=order.pk, provider_ref=f"demo-transfer-{credits}")
+        credits_add(
+            account_id=account.pk,
+            amount=-1240,
+            kind=LedgerKind.RESERVATION,
+            description="Campaign: Black Friday",
+        )
+        credits_add(
+            account_id=account.pk,
+            amount=37,
+            kind=LedgerKind.REFUND,
+            description="Campaign: Black Friday, undelivered messages",
+        )
+        order_create_credits(account=account, pack=CreditPack.objects.get(credits=500), by=owner)
+        low_balance_threshold_set(account=account, threshold=500)
 
     def _team(self, account: Account) -> None:
         """Two teammates, so the team page and the roles show something real."""
