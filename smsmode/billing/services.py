@@ -297,7 +297,26 @@ def order_mark_paid(*, order_id: int, by: User | None = None, provider_ref: str 
             )
         else:
             plan_activate(account=order.account, plan=order.plan, period=order.period)
+        transaction.on_commit(lambda: _send_payment_received(order.pk))
     return True
+
+
+def _send_payment_received(order_id: int) -> None:
+    order = Order.objects.select_related("account", "invoice").get(pk=order_id)
+    owners = list(
+        Membership.objects.filter(account=order.account, role=Role.OWNER).values_list(
+            "user__email", flat=True
+        )
+    )
+    if not owners:
+        return
+    with translation.override(order.account.language):
+        subject = _("Payment received: %(description)s") % {"description": order.description}
+        body = render_to_string(
+            "billing/email/payment_received.txt",
+            {"order": order, "site_root": settings.SITE_ROOT.rstrip("/")},
+        )
+    send_mail(subject, body, None, owners)
 
 
 def order_cancel(*, order_id: int) -> bool:

@@ -228,3 +228,15 @@ def test_the_invoice_year_follows_the_sellers_calendar(team, pack, time_machine)
     time_machine.move_to("2026-12-31 23:30:00+00:00", tick=False)  # 00:30 on 1 Jan in Paris
     order = order_create_credits(account=team.account, pack=pack, by=team.owner)
     assert order.invoice.number == "2027-000001"
+
+
+def test_the_owners_are_told_when_a_payment_is_received(
+    team, pack, django_capture_on_commit_callbacks
+):
+    order = order_create_credits(account=team.account, pack=pack, by=team.owner)
+    with django_capture_on_commit_callbacks(execute=True):
+        order_mark_paid(order_id=order.pk)
+        order_mark_paid(order_id=order.pk)
+    assert len(mail.outbox) == 1
+    assert mail.outbox[0].to == ["owner@acme.test"]
+    assert order.invoice.number in mail.outbox[0].body
