@@ -278,7 +278,11 @@ def order_mark_paid(*, order_id: int, by: User | None = None, provider_ref: str 
     """Confirm an order's payment and fulfil it. Exactly once: returns False (and
     changes nothing) when the order is not pending any more. Locks the order row."""
     with transaction.atomic():
-        order = Order.objects.select_for_update().select_related("account", "plan").get(pk=order_id)
+        order = (
+            Order.objects.select_for_update(of=("self",))
+            .select_related("account", "plan")
+            .get(pk=order_id)
+        )
         if order.status != OrderStatus.PENDING:
             return False
         order.status = OrderStatus.PAID
@@ -332,7 +336,9 @@ def order_refund(*, order_id: int, by: User | None = None) -> bool:
     """Refund a paid order: take its credits back (refused when they were spent) or
     return the account to the default plan. Exactly once."""
     with transaction.atomic():
-        order = Order.objects.select_for_update().select_related("account").get(pk=order_id)
+        order = (
+            Order.objects.select_for_update(of=("self",)).select_related("account").get(pk=order_id)
+        )
         if order.status != OrderStatus.PAID:
             return False
         if order.kind == Order.Kind.CREDITS:
