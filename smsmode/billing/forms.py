@@ -22,6 +22,7 @@ class LowBalanceForm(forms.Form):
         min_value=Decimal("0"),
         max_digits=14,
         decimal_places=2,
+        localize=True,  # "500,5" in French
         help_text=_("Leave empty for no alert. The owners get one email each time."),
     )
 

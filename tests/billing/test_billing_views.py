@@ -196,3 +196,9 @@ def test_paid_plan_orders_unlock_the_feature_in_the_navigation(owner_client, on_
     content = owner_client.get("/shortener/").content.decode()
     assert 'data-testid="coming-soon"' in content
     assert content.count("(not in your plan)") == 1  # landing pages stay locked
+
+
+def test_the_threshold_accepts_a_french_decimal_comma(owner_client, team):
+    owner_client.post("/i18n/setlang/", {"language": "fr", "next": "/"})
+    owner_client.post("/subscription/alert/", {"threshold": "150,5"})
+    assert Subscription.objects.get(account=team.account).low_balance_threshold == Decimal("150.5")

@@ -5,6 +5,7 @@ import secrets
 from allauth.account.models import EmailAddress
 from django.core.management.base import BaseCommand, CommandParser
 from django.db import transaction
+from django.utils import translation
 
 from smsmode.accounts.models import Account, Membership, Role, User
 from smsmode.accounts.services import account_create
@@ -52,7 +53,10 @@ class Command(BaseCommand):
             Account.objects.filter(pk=account.pk).update(default_sender_id="DEMOSHOP")
             account.refresh_from_db()
             if not account.orders.exists():
-                self._billing_history(account, user)
+                # Orders and ledger rows keep the wording of the language they were
+                # made in: the demo company works in French.
+                with translation.override(account.language):
+                    self._billing_history(account, user)
             self._team(account)
         self.stdout.write(self.style.SUCCESS(f"Demo account ready: {DEMO_ACCOUNT}"))
         if created or options.get("password"):
@@ -78,13 +82,13 @@ class Command(BaseCommand):
             account_id=account.pk,
             amount=-1240,
             kind=LedgerKind.RESERVATION,
-            description="Campaign: Black Friday",
+            description="Campagne : Black Friday",
         )
         credits_add(
             account_id=account.pk,
             amount=37,
             kind=LedgerKind.REFUND,
-            description="Campaign: Black Friday, undelivered messages",
+            description="Campagne : Black Friday, messages non distribués",
         )
         order_create_credits(account=account, pack=CreditPack.objects.get(credits=500), by=owner)
         low_balance_threshold_set(account=account, threshold=500)
