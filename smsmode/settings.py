@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "smsmode.accounts",
     "smsmode.billing",
     "smsmode.dashboard",
+    "contacts",
     "smsmode.sms",
 ]
 

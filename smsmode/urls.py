@@ -12,6 +12,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("subscription/", include("smsmode.billing.urls")),
+    path("contacts/", include("contacts.urls")),
     path("", include("smsmode.dashboard.urls")),
     path("", include("smsmode.accounts.urls")),
 ]

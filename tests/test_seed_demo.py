@@ -52,3 +52,7 @@ def test_it_is_idempotent():
     assert account.orders.filter(status="paid").count() == 3
     assert account.orders.filter(status="pending").count() == 1
     assert account.invoices.count() == 4
+    assert account.contacts.count() == 300
+    assert account.lists.count() == 3
+    assert sum(account.lists.values_list("contact_count", flat=True)) == 300 + 40  # 40 more in "Newsletter"
+    assert account.optouts.count() == 9

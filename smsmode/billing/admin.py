@@ -11,7 +11,6 @@ from smsmode.billing.models import (
     CreditPack,
     Invoice,
     Order,
-    OrderStatus,
     Plan,
     ProcessedEvent,
     Subscription,
@@ -170,5 +169,3 @@ class CreditAdjustmentForm(forms.Form):
     )
     reason = forms.CharField(label=_("Reason (recorded in the ledger)"), max_length=200)
 
-
-__all__ = ["CreditAdjustmentForm", "OrderStatus"]

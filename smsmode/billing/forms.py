@@ -3,7 +3,7 @@ from decimal import Decimal
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from smsmode.billing.models import BillingPeriod, CreditLedgerEntry, LedgerKind
+from smsmode.billing.models import BillingPeriod, LedgerKind
 
 
 class ChangePlanForm(forms.Form):
@@ -50,11 +50,3 @@ class LedgerFilterForm(forms.Form):
             queryset = queryset.filter(created_at__date__lte=data["until"])
         return queryset
 
-
-__all__ = [
-    "BuyCreditsForm",
-    "ChangePlanForm",
-    "CreditLedgerEntry",
-    "LedgerFilterForm",
-    "LowBalanceForm",
-]

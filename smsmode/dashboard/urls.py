@@ -6,7 +6,6 @@ app_name = "dashboard"
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("contacts/", views.coming_soon, {"page": "contacts"}, name="contacts"),
     path("campaigns/", views.coming_soon, {"page": "campaigns"}, name="campaigns"),
     path("messages/", views.coming_soon, {"page": "messages"}, name="messages"),
     path("shortener/", views.coming_soon, {"page": "shortener"}, name="shortener"),

@@ -18,15 +18,6 @@ logger = logging.getLogger(__name__)
 
 # Pages that an open issue builds; until then they say what they will do.
 COMING_SOON = {
-    "contacts": {
-        "title": _("Contacts"),
-        "help": _("Your contacts, lists, custom fields and the opt-out (STOP) list."),
-        "promise": _(
-            "Import CSV or Excel files, organise contacts in lists and keep your "
-            "opt-out list up to date."
-        ),
-        "icon": "people",
-    },
     "campaigns": {
         "title": _("Campaigns"),
         "help": _("Write, schedule and send SMS campaigns, then follow their delivery."),
@@ -92,9 +83,9 @@ def home(request: AccountRequest) -> HttpResponse:
             "show": manager,
         },
         {
-            "done": False,
-            "label": _("Import your contacts"),
-            "url": "dashboard:contacts",
+            "done": account.contacts.exists(),
+            "label": _("Add your contacts"),
+            "url": "contacts:index",
             "show": True,
         },
         {"done": False, "label": _("Send a test SMS"), "url": "dashboard:campaigns", "show": True},

@@ -47,13 +47,13 @@ Encoding = Literal["GSM7", "UCS2"]
 GSM7: Encoding = "GSM7"
 UCS2: Encoding = "UCS2"
 
-# GSM 03.38 default alphabet, one septet each (3GPP TS 23.038 §6.2.1), in septet order
-# 0x00-0x7F; 0x1B (the escape) is left out because it is not a character a text can
-# contain. 0x09 is Ç, as in the original table and the Unicode mapping (GSM0338.TXT):
-# "ç" is not GSM and forces UCS-2.
-GSM_BASIC = frozenset(
+# GSM 03.38 default alphabet in septet order 0x00-0x7F (3GPP TS 23.038 §6.2.1): the
+# SMPP codec encodes with it. 0x1B is the escape to the extension table, never a
+# character a text can contain. 0x09 is Ç, as in the original table and the Unicode
+# mapping (GSM0338.TXT): "ç" is not GSM and forces UCS-2.
+GSM_DEFAULT_ALPHABET = (
     "@£$¥èéùìòÇ\nØø\rÅå"
-    "Δ_ΦΓΛΩΠΨΣΘΞÆæßÉ"
+    "Δ_ΦΓΛΩΠΨΣΘΞ\x1bÆæßÉ"
     " !\"#¤%&'()*+,-./"
     "0123456789:;<=>?"
     "¡ABCDEFGHIJKLMNO"
@@ -61,9 +61,22 @@ GSM_BASIC = frozenset(
     "¿abcdefghijklmno"
     "pqrstuvwxyzäöñüà"
 )
-# The extension table: each is sent as ESC (0x1B) + a code, so it costs two septets.
+GSM_BASIC = frozenset(GSM_DEFAULT_ALPHABET) - {"\x1b"}
+# The extension table: each is sent as ESC (0x1B) + its code, so it costs two septets.
 # Form feed (ESC 0x0A) is in the table and counted like the others.
-GSM_EXTENSION = frozenset("\f^{}\\[~]|€")
+GSM_EXTENSION_CODES = {
+    "\f": 0x0A,
+    "^": 0x14,
+    "{": 0x28,
+    "}": 0x29,
+    "\\": 0x2F,
+    "[": 0x3C,
+    "~": 0x3D,
+    "]": 0x3E,
+    "|": 0x40,
+    "€": 0x65,
+}
+GSM_EXTENSION = frozenset(GSM_EXTENSION_CODES)
 
 SINGLE_PART = {GSM7: 160, UCS2: 70}
 MULTI_PART = {GSM7: 153, UCS2: 67}

@@ -82,9 +82,9 @@ def test_the_shell_works_on_a_phone(page, browser, live_server):
     # Nothing scrolls sideways on a phone.
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     # The navigation hides behind the menu button and opens on demand.
-    assert not page.get_by_role("link", name="Contacts", exact=True).is_visible()
+    assert not page.get_by_role("link", name="Campaigns", exact=True).is_visible()
     page.get_by_role("button", name="Open the menu").click()
-    page.get_by_role("link", name="Contacts", exact=True).click()
-    page.wait_for_url("**/contacts/")
+    page.get_by_role("link", name="Campaigns", exact=True).click()
+    page.wait_for_url("**/campaigns/")
     assert page.get_by_test_id("coming-soon").is_visible()
-    screenshot(page, "10-phone-contacts")
+    screenshot(page, "10-phone-campaigns")

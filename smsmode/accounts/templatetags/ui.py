@@ -23,3 +23,9 @@ def bs(field: BoundField) -> BoundField:
     if css not in existing:
         widget.attrs["class"] = f"{existing} {css}".strip()
     return field
+
+
+@register.filter
+def startswith(value: str, prefix: str) -> bool:
+    """For navigation: is this page under that section? (`request.path|startswith:url`)"""
+    return bool(prefix) and str(value).startswith(str(prefix))

@@ -10,6 +10,7 @@ import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from smsmode.sms import encoding
 from smsmode.sms.encoding import GSM7, analyze, split_segments
 from smsmode.sms.gateways.base import DeliveryState
 
@@ -21,30 +22,8 @@ DATA_CODING_UCS2 = 0x08
 ESM_CLASS_UDHI = 0x40  # short_message starts with a user data header
 ESM_CLASS_RECEIPT = 0x04  # deliver_sm carries an SMSC delivery receipt
 
-# GSM 03.38 default alphabet in septet order (3GPP TS 23.038 §6.2.1). 0x1B is the
-# escape to the extension table, never a character of its own.
-GSM_DEFAULT_ALPHABET = (
-    "@£$¥èéùìòÇ\nØø\rÅå"
-    "Δ_ΦΓΛΩΠΨΣΘΞ\x1bÆæßÉ"
-    " !\"#¤%&'()*+,-./"
-    "0123456789:;<=>?"
-    "¡ABCDEFGHIJKLMNO"
-    "PQRSTUVWXYZÄÖÑÜ§"
-    "¿abcdefghijklmno"
-    "pqrstuvwxyzäöñüà"
-)
-GSM_EXTENSION_CODES = {
-    "\f": 0x0A,
-    "^": 0x14,
-    "{": 0x28,
-    "}": 0x29,
-    "\\": 0x2F,
-    "[": 0x3C,
-    "~": 0x3D,
-    "]": 0x3E,
-    "|": 0x40,
-    "€": 0x65,
-}
+GSM_DEFAULT_ALPHABET = encoding.GSM_DEFAULT_ALPHABET
+GSM_EXTENSION_CODES = encoding.GSM_EXTENSION_CODES
 _GSM_ENCODE = {ch: code for code, ch in enumerate(GSM_DEFAULT_ALPHABET) if code != 0x1B}
 _GSM_EXTENSION_DECODE = {code: ch for ch, code in GSM_EXTENSION_CODES.items()}
 

@@ -58,6 +58,7 @@ class Command(BaseCommand):
                 with translation.override(account.language):
                     self._billing_history(account, user)
             self._team(account)
+            self._contacts(account, user)
         self.stdout.write(self.style.SUCCESS(f"Demo account ready: {DEMO_ACCOUNT}"))
         if created or options.get("password"):
             self.stdout.write(f"Log in as {DEMO_EMAIL} with password: {password}")
@@ -92,6 +93,97 @@ class Command(BaseCommand):
         )
         order_create_credits(account=account, pack=CreditPack.objects.get(credits=500), by=owner)
         low_balance_threshold_set(account=account, threshold=500)
+
+    def _contacts(self, account: Account, owner: User) -> None:
+        """Three lists, two custom fields, 300 contacts, a few opt-outs. Idempotent."""
+        from contacts.models import Contact, ContactList, CustomField, Membership, OptOut
+        from contacts.services import list_refresh_counts
+
+        if account.contacts.exists():
+            return
+        CustomField.objects.bulk_create(
+            [
+                CustomField(account=account, key="city", label="Ville"),
+                CustomField(
+                    account=account,
+                    key="points",
+                    label="Points fidélité",
+                    type=CustomField.Type.NUMBER,
+                ),
+            ]
+        )
+        lists = [
+            ContactList.objects.create(account=account, name=name, description=description)
+            for name, description in (
+                ("Clients fidèles", "Plus de 5 achats"),
+                ("Newsletter", "Inscrits au programme SMS"),
+                ("Paris", "Boutique de la rue de Rivoli"),
+            )
+        ]
+        first = [
+            "Camille",
+            "Léa",
+            "Manon",
+            "Chloé",
+            "Inès",
+            "Lucas",
+            "Hugo",
+            "Louis",
+            "Nathan",
+            "Jules",
+            "Emma",
+            "Zoé",
+            "Gabriel",
+            "Arthur",
+            "Sarah",
+        ]
+        last = [
+            "Martin",
+            "Bernard",
+            "Dubois",
+            "Thomas",
+            "Robert",
+            "Richard",
+            "Petit",
+            "Durand",
+            "Leroy",
+            "Moreau",
+            "Simon",
+            "Laurent",
+            "Lefebvre",
+            "Michel",
+            "Garcia",
+        ]
+        cities = ["Paris", "Lyon", "Marseille", "Lille", "Nantes", "Bordeaux"]
+        contacts = Contact.objects.bulk_create(
+            [
+                Contact(
+                    account=account,
+                    phone=f"+336{12000000 + i * 7919:08d}",
+                    first_name=first[i % len(first)],
+                    last_name=last[(i * 7) % len(last)],
+                    email=f"client{i}@example.com" if i % 3 else "",
+                    custom={"city": cities[i % len(cities)], "points": (i * 37) % 500},
+                    source=Contact.Source.IMPORT,
+                )
+                for i in range(300)
+            ]
+        )
+        Membership.objects.bulk_create(
+            [
+                Membership(contact=contact, contact_list=lists[i % 3])
+                for i, contact in enumerate(contacts)
+            ]
+            + [Membership(contact=c, contact_list=lists[1]) for c in contacts[:120:2]],
+            ignore_conflicts=True,
+        )
+        list_refresh_counts([lst.pk for lst in lists])
+        OptOut.objects.bulk_create(
+            [
+                OptOut(account=account, phone=c.phone, source=OptOut.Source.STOP)
+                for c in contacts[::37]
+            ]
+        )
 
     def _team(self, account: Account) -> None:
         """Two teammates, so the team page and the roles show something real."""
