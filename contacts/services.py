@@ -47,6 +47,28 @@ def optout_add(
         return OptOut.objects.get(account=account, phone=phone, removed_at__isnull=True), False
 
 
+def optouts_add_many(
+    *, account: Account, phones: Iterable[str], source: str, by: User | None = None
+) -> int:
+    """Opt many numbers (E.164) out at once: one read and one bulk insert per call.
+    Numbers already opted out are left as they are. Returns how many were added."""
+    wanted = set(phones)
+    if not wanted:
+        return 0
+    already = set(
+        OptOut.objects.filter(
+            account=account, phone__in=wanted, removed_at__isnull=True
+        ).values_list("phone", flat=True)
+    )
+    new = [
+        OptOut(account=account, phone=phone, source=source, created_by=by)
+        for phone in sorted(wanted - already)
+    ]
+    # ignore_conflicts: a STOP for the same number may land meanwhile.
+    OptOut.objects.bulk_create(new, ignore_conflicts=True, batch_size=2000)
+    return len(new)
+
+
 def optout_remove(*, optout: OptOut, by: User) -> bool:
     """Lift an opt-out, keeping the record of who did it and when. Exactly once."""
     updated = OptOut.objects.filter(pk=optout.pk, removed_at__isnull=True).update(

@@ -31,7 +31,7 @@ from contacts.services import (
     is_opted_out,
     lists_add_contacts,
     lists_remove_contacts,
-    optout_add,
+    optouts_add_many,
 )
 from smsmode.accounts.access import account_required
 from smsmode.accounts.middleware import AccountRequest
@@ -202,11 +202,12 @@ def _bulk_opt_out(
 ) -> tuple[int, str]:
     done = 0
     for batch in contact_pks_in_batches(selection, BULK_BATCH_SIZE):
-        for phone in Contact.objects.filter(pk__in=batch).values_list("phone", flat=True):
-            _optout, created = optout_add(
-                account=request.account, phone=phone, source=OptOut.Source.MANUAL, by=request.user
-            )
-            done += int(created)
+        done += optouts_add_many(
+            account=request.account,
+            phones=Contact.objects.filter(pk__in=batch).values_list("phone", flat=True),
+            source=OptOut.Source.MANUAL,
+            by=request.user,
+        )
     return done, ngettext("%(count)d contact opted out.", "%(count)d contacts opted out.", done)
 
 

@@ -168,4 +168,3 @@ class CreditAdjustmentForm(forms.Form):
         label=_("Credits (negative to take back)"), max_digits=14, decimal_places=2
     )
     reason = forms.CharField(label=_("Reason (recorded in the ledger)"), max_length=200)
-

@@ -49,4 +49,3 @@ class LedgerFilterForm(forms.Form):
         if data["until"]:
             queryset = queryset.filter(created_at__date__lte=data["until"])
         return queryset
-
