@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 
-.PHONY: run test lint format bench messages clean
+.PHONY: run test lint format bench messages clean smsc
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,12 +20,14 @@ $(VENV)/.installed-dev: pyproject.toml | $(BIN)/python
 run: $(VENV)/.installed
 	$(BIN)/python -m smsmode.devrun
 
-test: $(VENV)/.installed-dev
-	bash scripts/ensure-chromium.sh
-# The loopback SMSC of the SMPP tests: npm's `smpp`, pinned by its lockfile (without
-# npm the SMPP tests skip and say why).
+# The loopback SMSC of the SMPP tests and bench: npm's `smpp`, pinned by its lockfile
+# (without npm the SMPP tests skip and say why).
+smsc:
 	if [ ! -d tests/sms/smsc/node_modules ] && command -v npm >/dev/null; then \
 		npm ci --prefix tests/sms/smsc --no-audit --no-fund; fi
+
+test: $(VENV)/.installed-dev smsc
+	bash scripts/ensure-chromium.sh
 	$(BIN)/python manage.py makemigrations --check --dry-run -v 0
 	$(BIN)/pytest -n $${PYTEST_WORKERS:-auto} $(PYTEST_ARGS)
 
@@ -37,7 +39,7 @@ format: $(VENV)/.installed-dev
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
 
-bench: $(VENV)/.installed-dev
+bench: $(VENV)/.installed-dev smsc
 	$(BIN)/python bench/run.py
 
 # Needs gettext (apt-get install gettext); the compiled .mo files are committed.
