@@ -30,7 +30,7 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from contacts.models import OptOut
-from contacts.services import optout_add, optout_remove, phone_for_account
+from contacts.services import optout_add, optout_remove, optouts_add_many, phone_for_account
 from smsmode.accounts.access import account_required
 from smsmode.accounts.middleware import AccountRequest
 from smsmode.accounts.models import Account, User
@@ -142,23 +142,9 @@ def _decode(raw: bytes) -> str:
 
 
 def _add_batch(*, account: Account, phones: list[str], by: User, report: UploadReport) -> None:
-    existing = set(
-        OptOut.objects.filter(
-            account=account, phone__in=phones, removed_at__isnull=True
-        ).values_list("phone", flat=True)
-    )
-    new = [phone for phone in phones if phone not in existing]
-    # ignore_conflicts: a STOP arriving meanwhile for the same number wins; the report
-    # then counts it as added, which it is.
-    OptOut.objects.bulk_create(
-        [
-            OptOut(account=account, phone=phone, source=OptOut.Source.IMPORT, created_by=by)
-            for phone in new
-        ],
-        ignore_conflicts=True,
-    )
-    report.added += len(new)
-    report.already += len(existing)
+    added = optouts_add_many(account=account, phones=phones, source=OptOut.Source.IMPORT, by=by)
+    report.added += added
+    report.already += len(phones) - added  # opted out before, or twice in the file
 
 
 def optouts_import_lines(*, account: Account, lines: Iterable[bytes], by: User) -> UploadReport:
