@@ -30,3 +30,22 @@ def test_many_numbers_are_opted_out_in_one_go_and_existing_ones_are_kept(
 def test_another_accounts_opt_outs_are_separate(team):
     optouts_add_many(account=team.account, phones=["+33612345678"], source=OptOut.Source.MANUAL)
     assert not OptOut.objects.filter(account=team.outsider_account).exists()
+
+
+@pytest.mark.skipif(
+    __import__("django.db").db.connection.vendor != "postgresql", reason="PostgreSQL indexes"
+)
+def test_name_and_email_prefix_search_has_indexes_on_postgresql():
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT indexname FROM pg_indexes WHERE tablename = 'contacts_contact' "
+            "AND indexname LIKE 'contact_prefix_%%'"
+        )
+        names = {row[0] for row in cursor.fetchall()}
+    assert names == {
+        "contact_prefix_first_name",
+        "contact_prefix_last_name",
+        "contact_prefix_email",
+    }
