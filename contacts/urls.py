@@ -8,6 +8,7 @@ urlpatterns = [
     path("", contacts.contact_list, name="index"),
     path("new/", contacts.contact_create, name="create"),
     path("bulk/", contacts.contact_bulk, name="bulk"),
+    path("export/", contacts.contact_export, name="export"),
     path("<uuid:public_id>/", contacts.contact_detail, name="detail"),
     path("<uuid:public_id>/edit/", contacts.contact_edit, name="edit"),
     path("<uuid:public_id>/delete/", contacts.contact_delete, name="delete"),

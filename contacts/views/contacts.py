@@ -8,13 +8,15 @@ from uuid import UUID
 from django.contrib import messages
 from django.db import transaction
 from django.db.models import QuerySet
-from django.http import HttpResponse
+from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
+from contacts.exports import contacts_csv
 from contacts.forms import BulkActionForm, ContactFilterForm, ContactForm, phone_international
 from contacts.models import Contact, ContactList, CustomField, OptOut
 from contacts.selectors import (
@@ -99,6 +101,21 @@ def contact_list(request: AccountRequest) -> HttpResponse:
             else None,
         },
     )
+
+
+@account_required
+@require_GET
+def contact_export(request: AccountRequest) -> StreamingHttpResponse:
+    """The contacts matching the current search as a CSV download, streamed."""
+    filters = ContactFilterForm(request.GET, lists=_account_lists(request)).filters()
+    queryset = contacts_search(account=request.account, **filters)
+    response = StreamingHttpResponse(
+        contacts_csv(account=request.account, queryset=queryset),
+        content_type="text/csv; charset=utf-8",
+    )
+    stamp = timezone.localtime().strftime("%Y%m%d-%H%M")
+    response["Content-Disposition"] = f'attachment; filename="contacts-{stamp}.csv"'
+    return response
 
 
 def _bulk_selection(
