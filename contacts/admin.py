@@ -4,6 +4,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from contacts.models import Contact, ContactList, CustomField, OptOut
+from smsmode.admin_base import ReadOnlyAdmin
 
 
 @admin.register(Contact)
@@ -52,7 +53,7 @@ class RemovedFilter(admin.SimpleListFilter):
 
 
 @admin.register(OptOut)
-class OptOutAdmin(admin.ModelAdmin):
+class OptOutAdmin(ReadOnlyAdmin):
     """Read-only: opt-outs change through the customer area and STOP replies, so every
     change keeps its author."""
 
@@ -61,12 +62,3 @@ class OptOutAdmin(admin.ModelAdmin):
     search_fields = ["phone"]
     list_select_related = ["account", "created_by", "removed_by"]
     show_full_result_count = False
-
-    def has_add_permission(self, request: HttpRequest, obj: OptOut | None = None) -> bool:
-        return False
-
-    def has_change_permission(self, request: HttpRequest, obj: OptOut | None = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: OptOut | None = None) -> bool:
-        return False

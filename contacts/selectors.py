@@ -78,13 +78,22 @@ def _prefix_range(prefix: str) -> Q:
     return Q(phone__gte=prefix, phone__lt=upper)
 
 
-def _search_q(account: Account, q: str) -> Q:
+def phone_search_q(account: Account, q: str) -> Q | None:
+    """A condition on `phone` for a query that reads as a number: a whole number in
+    any format matches exactly, digits that are not a whole number yet match the
+    numbers that begin so. None when the query is not a number at all (letters)."""
     try:
         return Q(phone=phone_for_account(account, q))
     except PhoneNumberError as exc:
-        if exc.code not in ("not_a_number", "empty"):
-            # Digits that are not a whole number yet: match numbers that begin so.
-            return _prefix_range(_phone_prefix(q, account.country or "FR"))
+        if exc.code in ("not_a_number", "empty"):
+            return None
+        return _prefix_range(_phone_prefix(q, account.country or "FR"))
+
+
+def _search_q(account: Account, q: str) -> Q:
+    phone = phone_search_q(account, q)
+    if phone is not None:
+        return phone
     condition = Q()
     for term in q.split()[:_MAX_SEARCH_TERMS]:
         condition &= (
@@ -166,7 +175,7 @@ def contacts_with_lists(queryset: QuerySet[Contact]) -> QuerySet[Contact]:
 
 @dataclass(frozen=True)
 class KeysetPage:
-    rows: list[Contact]
+    rows: list  # Contacts, or any rows with created_at and id (the opt-out list)
     next_cursor: str | None  # for ?after=; None on the last page
     is_first: bool
 
@@ -221,10 +230,11 @@ def _after(sort: str, key: list) -> Q:
 
 
 def keyset_page(
-    queryset: QuerySet[Contact], *, sort: str, after: str = "", size: int = PAGE_SIZE
+    queryset: QuerySet, *, sort: str, after: str = "", size: int = PAGE_SIZE
 ) -> KeysetPage:
-    """One page of `queryset` (ordered by contacts_search for `sort`) after the
-    cursor `after`. One query (plus the queryset's prefetches)."""
+    """One page of `queryset` (ordered as contacts_search orders `sort`: for
+    SORT_CREATED, by -created_at, -id, which any model with those fields can use)
+    after the cursor `after`. One query (plus the queryset's prefetches)."""
     sort = sort if sort in SORTS else SORT_CREATED
     key = _decode_cursor(sort, after)
     if key is not None:

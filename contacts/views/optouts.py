@@ -3,24 +3,20 @@ or from a file, and lift one with a confirmation (recorded with the user's name)
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
 from pathlib import PurePath
 from urllib.parse import urlencode
 from uuid import UUID
 
-import phonenumbers
 from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.files.uploadedfile import UploadedFile
 from django.db import transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.defaultfilters import filesizeformat
@@ -29,7 +25,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from contacts.forms import phone_international
 from contacts.models import OptOut
+from contacts.selectors import SORT_CREATED, keyset_page, phone_search_q
 from contacts.services import optout_add, optout_remove, optouts_add_many, phone_for_account
 from smsmode.accounts.access import account_required
 from smsmode.accounts.middleware import AccountRequest
@@ -204,62 +202,11 @@ def _report_message(report: UploadReport) -> str:
 # ---------------------------------------------------------------------- the list
 
 
-def _international(e164: str) -> str:
-    try:
-        number = phonenumbers.parse(e164, None)
-    except phonenumbers.NumberParseException:
-        return e164
-    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
-
-
-_NOT_PHONE_TEXT = re.compile(r"[^\d\s+()\-./]")
-
-
-def _e164_prefix(account: Account, query: str) -> str | None:
-    """The start of E.164 numbers matching a partial number, "06 12" -> "+33612"."""
-    if _NOT_PHONE_TEXT.search(query):
-        return None
-    digits = re.sub(r"\D", "", query)
-    if not digits:
-        return None
-    if query.lstrip().startswith("+"):
-        return f"+{digits}"
-    if digits.startswith("00"):
-        return f"+{digits[2:]}"
-    region = (account.country or "FR").upper()
-    metadata = phonenumbers.PhoneMetadata.metadata_for_region(region)
-    trunk = metadata.national_prefix if metadata else None
-    if trunk and digits.startswith(trunk):
-        code = phonenumbers.country_code_for_region(region)
-        return f"+{code}{digits[len(trunk) :]}"
-    return f"+{digits}"
-
-
 def _search(account: Account, queryset: QuerySet[OptOut], query: str) -> QuerySet[OptOut]:
     if not query:
         return queryset
-    try:
-        return queryset.filter(phone=phone_for_account(account, query))
-    except PhoneNumberError:
-        pass
-    prefix = _e164_prefix(account, query)
-    return queryset.filter(phone__startswith=prefix) if prefix else queryset.none()
-
-
-def _cursor(optout: OptOut) -> str:
-    raw = f"{optout.created_at.isoformat()}|{optout.pk}".encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _after_cursor(queryset: QuerySet[OptOut], cursor: str) -> QuerySet[OptOut]:
-    """Rows after the cursor in (-created_at, -id) order; a mangled cursor: page one."""
-    try:
-        padded = cursor + "=" * (-len(cursor) % 4)
-        created, _sep, pk = base64.urlsafe_b64decode(padded).decode().partition("|")
-        moment, last_id = datetime.fromisoformat(created), int(pk)
-    except (binascii.Error, UnicodeDecodeError, ValueError):
-        return queryset
-    return queryset.filter(Q(created_at__lt=moment) | Q(created_at=moment, pk__lt=last_id))
+    condition = phone_search_q(account, query)
+    return queryset.filter(condition) if condition is not None else queryset.none()
 
 
 def _list_context(
@@ -272,26 +219,27 @@ def _list_context(
     query = request.GET.get("q", "").strip()
     active = OptOut.objects.filter(account=account, removed_at__isnull=True)
     active = _search(account, active, query).select_related("created_by")
-    after = request.GET.get("after", "")
-    if after:
-        active = _after_cursor(active, after)
-    rows = list(active.order_by("-created_at", "-pk")[: PAGE_SIZE + 1])
-    next_cursor = _cursor(rows[PAGE_SIZE - 1]) if len(rows) > PAGE_SIZE else ""
-    rows = rows[:PAGE_SIZE]
+    page = keyset_page(
+        active.order_by("-created_at", "-id"),
+        sort=SORT_CREATED,
+        after=request.GET.get("after", ""),
+        size=PAGE_SIZE,
+    )
+    rows, next_cursor = page.rows, page.next_cursor or ""
     history = list(
         OptOut.objects.filter(account=account, removed_at__isnull=False)
         .select_related("removed_by")
         .order_by("-removed_at", "-pk")[:HISTORY_SIZE]
     )
     for optout in (*rows, *history):
-        optout.international = _international(optout.phone)
+        optout.international = phone_international(optout.phone)
     base = reverse("contacts:optouts")
     search = {"q": query} if query else {}
     return {
         "optouts": rows,
         "history": history,
         "query": query,
-        "page": {"is_first": not after},
+        "page": {"is_first": page.is_first},
         "next_cursor": next_cursor,
         "next_page_url": f"{base}?{urlencode({**search, 'after': next_cursor})}"
         if next_cursor
@@ -322,7 +270,7 @@ def optout_add_view(request: AccountRequest) -> HttpResponse:
     _optout, created = optout_add(
         account=request.account, phone=phone, source=OptOut.Source.MANUAL, by=request.user
     )
-    shown = _international(phone)
+    shown = phone_international(phone)
     if created:
         messages.success(request, _("%(phone)s is opted out.") % {"phone": shown})
     else:
@@ -360,7 +308,7 @@ def optout_remove_view(request: AccountRequest, public_id: UUID) -> HttpResponse
     optout = get_object_or_404(
         OptOut, account=request.account, public_id=public_id, removed_at__isnull=True
     )
-    optout.international = _international(optout.phone)
+    optout.international = phone_international(optout.phone)
     if request.method == "POST":
         if not optout_remove(optout=optout, by=request.user):
             raise Http404  # lifted by someone else a moment ago

@@ -6,6 +6,7 @@ from django.urls import reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
+from smsmode.admin_base import ReadOnlyAdmin
 from smsmode.billing.models import (
     CreditLedgerEntry,
     CreditPack,
@@ -39,17 +40,6 @@ class PlanAdmin(admin.ModelAdmin):
 class CreditPackAdmin(admin.ModelAdmin):
     list_display = ["name", "credits", "price", "is_active", "sort_order"]
     list_editable = ["is_active", "sort_order"]
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_change_permission(self, request, obj=None) -> bool:
-        return False
-
-    def has_delete_permission(self, request, obj=None) -> bool:
-        return False
 
 
 @admin.register(CreditLedgerEntry)

@@ -96,11 +96,7 @@ def _check_low_balance(account_id: int, balance: Decimal) -> None:
 
 def _send_low_balance_alert(account_id: int) -> None:
     account = Account.objects.select_related("subscription").get(pk=account_id)
-    owners = list(
-        Membership.objects.filter(account=account, role=Role.OWNER).values_list(
-            "user__email", flat=True
-        )
-    )
+    owners = _owner_emails(account)
     if not owners:
         return
     with translation.override(account.language):
@@ -110,6 +106,15 @@ def _send_low_balance_alert(account_id: int) -> None:
             {"account": account, "site_root": settings.SITE_ROOT.rstrip("/")},
         )
     send_mail(subject, body, None, owners)
+
+
+def _owner_emails(account: Account) -> list[str]:
+    """Where billing emails go: every owner of the account."""
+    return list(
+        Membership.objects.filter(account=account, role=Role.OWNER).values_list(
+            "user__email", flat=True
+        )
+    )
 
 
 def subscription_for(account: Account) -> Subscription:
@@ -307,11 +312,7 @@ def order_mark_paid(*, order_id: int, by: User | None = None, provider_ref: str 
 
 def _send_payment_received(order_id: int) -> None:
     order = Order.objects.select_related("account", "invoice").get(pk=order_id)
-    owners = list(
-        Membership.objects.filter(account=order.account, role=Role.OWNER).values_list(
-            "user__email", flat=True
-        )
-    )
+    owners = _owner_emails(order.account)
     if not owners:
         return
     with translation.override(order.account.language):

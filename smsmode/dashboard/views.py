@@ -69,6 +69,7 @@ COMING_SOON = {
 def home(request: AccountRequest) -> HttpResponse:
     account = request.account
     manager = request.membership.can_manage_settings
+    members = account.memberships.count()
     steps = [
         {
             "done": bool(account.default_sender_id),
@@ -77,7 +78,7 @@ def home(request: AccountRequest) -> HttpResponse:
             "show": manager,
         },
         {
-            "done": account.memberships.count() > 1 or account.invitations.exists(),
+            "done": members > 1 or account.invitations.exists(),
             "label": _("Invite your team"),
             "url": "accounts:team",
             "show": manager,
@@ -91,7 +92,7 @@ def home(request: AccountRequest) -> HttpResponse:
         {"done": False, "label": _("Send a test SMS"), "url": "dashboard:campaigns", "show": True},
     ]
     steps = [step for step in steps if step["show"]]
-    return render(request, "dashboard/home.html", {"steps": steps})
+    return render(request, "dashboard/home.html", {"steps": steps, "members": members})
 
 
 @account_required
