@@ -27,7 +27,7 @@ def csv_safe(value: object) -> str:
     return f"'{text}" if text.startswith(_FORMULA_STARTS) else text
 
 
-class _Echo:
+class Echo:
     """A file-like object whose write() hands the line back to the caller."""
 
     def write(self, value: str) -> str:
@@ -40,7 +40,7 @@ def contacts_csv(*, account: Account, queryset: QuerySet[Contact]) -> Iterator[s
     Columns: mobile number (E.164, kept as text by the apostrophe rule: "+33…" starts
     with "+"), first name, last name, email, lists, opted out, created, then one
     column per custom field of the account."""
-    writer = csv.writer(_Echo())
+    writer = csv.writer(Echo())
     fields = list(CustomField.objects.filter(account=account).order_by("key"))
     yield "\ufeff"  # a BOM, so that Excel reads UTF-8
     yield writer.writerow(

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from contacts.views import contacts, lists, optouts
+from contacts.views import contacts, imports, lists, optouts
 
 app_name = "contacts"
 
@@ -12,6 +12,18 @@ urlpatterns = [
     path("<uuid:public_id>/", contacts.contact_detail, name="detail"),
     path("<uuid:public_id>/edit/", contacts.contact_edit, name="edit"),
     path("<uuid:public_id>/delete/", contacts.contact_delete, name="delete"),
+    path("import/", imports.import_upload, name="import_upload"),
+    path("imports/", imports.import_index, name="import_index"),
+    path("imports/<uuid:public_id>/", imports.import_detail, name="import_detail"),
+    path("imports/<uuid:public_id>/mapping/", imports.import_mapping, name="import_mapping"),
+    path("imports/<uuid:public_id>/cancel/", imports.import_cancel, name="import_cancel"),
+    path("imports/<uuid:public_id>/progress/", imports.import_progress, name="import_progress"),
+    path("imports/<uuid:public_id>/retry/", imports.import_retry_view, name="import_retry"),
+    path(
+        "imports/<uuid:public_id>/rejected.csv",
+        imports.import_rejected_csv,
+        name="import_rejected",
+    ),
     path("lists/", lists.list_index, name="lists"),
     path("lists/new/", lists.list_create, name="list_create"),
     path("lists/<uuid:public_id>/", lists.list_detail, name="list_detail"),

@@ -2,8 +2,10 @@
 
 from rq import cron
 
+from contacts.jobs import imports_recover_stalled
 from smsmode.accounts.jobs import invitations_purge_expired
 from smsmode.billing.jobs import subscriptions_apply_due
 
 cron.register(invitations_purge_expired, queue_name="low", cron="17 3 * * *")
 cron.register(subscriptions_apply_due, queue_name="default", cron="*/10 * * * *")
+cron.register(imports_recover_stalled, queue_name="default", cron="* * * * *")

@@ -233,6 +233,11 @@ SMPP_REDIS_PREFIX = env_str("SMPP_REDIS_PREFIX", "smpp:")
 SHORT_LINK_DOMAIN = env_str("SHORT_LINK_DOMAIN", "")
 SIGNUP_FREE_CREDITS = env_int("SIGNUP_FREE_CREDITS", 20)
 
+# Contact imports: the largest file accepted, and how long a running import may go
+# without a heartbeat before it is taken for dead and run again.
+CONTACTS_IMPORT_MAX_BYTES = env_int("CONTACTS_IMPORT_MAX_BYTES", 50 * 1024 * 1024)
+CONTACTS_IMPORT_STALL_SECONDS = env_int("CONTACTS_IMPORT_STALL_SECONDS", 180)
+
 # Billing. Prices are in EUR excluding VAT; invoices add BILLING_VAT_RATE.
 BILLING_VAT_RATE = env_str("BILLING_VAT_RATE", "0.20")
 BILLING_TIME_ZONE = env_str("BILLING_TIME_ZONE", "Europe/Paris")  # decides the invoice year

@@ -1,0 +1,142 @@
+"""Contact import of a 1,000,000-row CSV through the real RQ job, against a bare COPY.
+
+The baseline is PostgreSQL's own `COPY ... FROM STDIN (FORMAT csv)` of the same file
+into a table without indexes: the floor on this machine. The import runs in a real
+`rqworker --burst` process (parse and normalise every number, stage with COPY, merge
+into the indexed contacts table, fill a list, write the report); the worker's peak
+memory is read from the kernel (RUSAGE_CHILDREN). Needs PostgreSQL (DATABASE_URL).
+
+BENCH_IMPORT_ROWS changes the size (default 1,000,000).
+"""
+
+import os
+import random
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import unicodedata
+from pathlib import Path
+
+from django.conf import settings
+from django.core.files import File
+from django.db import connection
+
+ROOT = Path(__file__).resolve().parent.parent
+FIRST = ["Jean", "Marie", "Léa", "Hugo", "Chloé", "Lucas", "Emma", "Louis", "Inès", "Noah"]
+LAST = ["Martin", "Bernard", "Dubois", "Thomas", "Robert", "Richard", "Petit", "Durand"]
+CITIES = ["Paris", "Lyon", "Marseille", "Toulouse", "Nantes", "Lille", "Bordeaux"]
+
+
+def ascii_name(name: str) -> str:
+    return unicodedata.normalize("NFKD", name.lower()).encode("ascii", "ignore").decode()
+
+
+def _write_csv(path: Path, rows: int) -> None:
+    rng = random.Random(42)
+    with open(path, "w", encoding="utf-8", newline="") as out:
+        out.write("Mobile;Prénom;Nom;Email;Ville\n")
+        for i in range(rows):
+            # 061 and a permutation of 0..10^7-1: valid, unique numbers, in no order.
+            digits = f"1{(i * 7919 + 12345) % 10_000_000:07d}"
+            first, last = rng.choice(FIRST), rng.choice(LAST)
+            if i % 3 == 0:
+                phone = f"+33 6 {digits[:2]} {digits[2:4]} {digits[4:6]} {digits[6:]}"
+            elif i % 3 == 1:
+                phone = f"06{digits}"
+            else:
+                phone = f"06 {digits[:2]} {digits[2:4]} {digits[4:6]} {digits[6:]}"
+            email = f"{ascii_name(first)}.{ascii_name(last)}{i}@example.com"
+            out.write(f"{phone};{first};{last};{email};{rng.choice(CITIES)}\n")
+
+
+def _copy_floor(path: Path) -> float:
+    with connection.cursor() as cursor:
+        cursor.execute("DROP TABLE IF EXISTS bench_bare")
+        cursor.execute(
+            "CREATE TABLE bench_bare (phone text, first_name text, last_name text, "
+            "email text, city text)"
+        )
+        start = time.perf_counter()
+        with (
+            open(path, "rb") as source,
+            cursor.cursor.copy(
+                "COPY bench_bare FROM STDIN (FORMAT csv, HEADER true, DELIMITER ';')"
+            ) as copy,
+        ):
+            while chunk := source.read(1 << 20):
+                copy.write(chunk)
+        elapsed = time.perf_counter() - start
+        cursor.execute("DROP TABLE bench_bare")
+    return elapsed
+
+
+def _worker_env() -> dict[str, str]:
+    db = connection.settings_dict
+    url = f"postgres://{db['USER']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    if db.get("PASSWORD"):
+        url = f"postgres://{db['USER']}:{db['PASSWORD']}@{db['HOST']}:{db['PORT']}/{db['NAME']}"
+    return {
+        **os.environ,
+        "DATABASE_URL": url,
+        "REDIS_URL": settings.REDIS_URL,
+        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
+        "PYTHONPATH": str(ROOT),
+    }
+
+
+def run() -> None:
+    if connection.vendor != "postgresql":
+        print("   skipped: the import benchmark needs PostgreSQL (set DATABASE_URL)")
+        return
+    import django_rq
+
+    from contacts.importing.reader import guess_mapping
+    from contacts.importing.service import import_create, import_start
+    from contacts.models import Contact, ContactImport
+    from smsmode.accounts.models import User
+    from smsmode.accounts.services import account_create
+
+    rows = int(os.environ.get("BENCH_IMPORT_ROWS", "1000000"))
+    with tempfile.TemporaryDirectory(prefix="bench-import-") as tmp:
+        settings.MEDIA_ROOT = tmp
+        settings.CONTACTS_IMPORT_MAX_BYTES = 1 << 31
+        path = Path(tmp) / "contacts.csv"
+        _write_csv(path, rows)
+        size_mb = path.stat().st_size / 1e6
+        floor = min(_copy_floor(path) for _ in range(2))
+
+        owner = User.objects.create_user(email="bench-import@bench.test", password="x")
+        account = account_create(name="Bench import", owner=owner, language="en")
+        django_rq.get_queue("default").empty()
+        with open(path, "rb") as raw:
+            upload = File(raw, name="contacts.csv")
+            upload.size = path.stat().st_size
+            contact_import = import_create(account=account, by=owner, upload=upload)
+        import_start(
+            contact_import=contact_import,
+            mapping=guess_mapping(contact_import.headers),
+            new_list_name="Bench",
+            new_fields={"ville": "Ville"},
+        )
+        start = time.perf_counter()
+        subprocess.run(
+            [sys.executable, str(ROOT / "manage.py"), "rqworker", "default", "--burst"],
+            env=_worker_env(),
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+        wall = time.perf_counter() - start
+        peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        contact_import.refresh_from_db()
+        assert contact_import.status == ContactImport.Status.DONE, contact_import.error
+        assert contact_import.created == rows, contact_import.created
+        assert Contact.objects.filter(account=account).count() == rows
+        job = (contact_import.finished_at - contact_import.started_at).total_seconds()
+
+    print(f"   file: {rows:,} rows, {size_mb:.0f} MB")
+    print(f"   baseline  COPY into a bare table      {floor:7.2f} s")
+    print(f"   import job (started -> done)          {job:7.2f} s  = {job / floor:.2f}x")
+    print(f"   worker process (start to exit)        {wall:7.2f} s  = {wall / floor:.2f}x")
+    print(f"   worker peak memory (max RSS)          {peak_mb:7.0f} MB")
