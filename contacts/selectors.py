@@ -13,7 +13,6 @@ import base64
 import binascii
 import json
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from uuid import UUID
@@ -247,17 +246,3 @@ def keyset_page(
         next_cursor=_encode_cursor(sort, rows[-1]) if more else None,
         is_first=key is None,
     )
-
-
-def contact_pks_in_batches(queryset: QuerySet[Contact], size: int = 2000) -> Iterator[list[int]]:
-    """The primary keys of `queryset` in ascending batches, each read after the
-    previous one was used: safe when the caller deletes them as it goes."""
-    last = 0
-    while True:
-        batch = list(
-            queryset.filter(pk__gt=last).order_by("pk").values_list("pk", flat=True)[:size]
-        )
-        if not batch:
-            return
-        yield batch
-        last = batch[-1]

@@ -5,8 +5,9 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from django.db import IntegrityError, transaction
-from django.db.models import Count
+from django.core.exceptions import EmptyResultSet
+from django.db import IntegrityError, connection, transaction
+from django.db.models import Count, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -185,3 +186,118 @@ def contact_save(
             _("Another contact already has the number %(phone)s.") % {"phone": e164}
         ) from exc
     return target
+
+
+# ------------------------------------------------------- bulk actions on a selection
+#
+# "Every contact matching the search" may be a million rows: each action below is a
+# constant number of set-based statements over the selection's own SQL, never a loop
+# over its rows. `selection` is a queryset of contacts already limited to `account`;
+# the statements restrict it to the account once more.
+
+
+def random_uuid_sql() -> str:
+    """SQL for a random UUID as Django stores it on this database."""
+    return (
+        "gen_random_uuid()" if connection.vendor == "postgresql" else "lower(hex(randomblob(16)))"
+    )
+
+
+def _selected_ids_sql(account: Account, selection: QuerySet[Contact]) -> tuple[str, list]:
+    """The SQL selecting the ids of `selection` (within `account`). A selection that
+    cannot match anything (`.none()`) becomes a query of no rows."""
+    query = selection.filter(account=account).order_by().values("id").query
+    try:
+        sql, params = query.sql_with_params()
+    except EmptyResultSet:
+        return "SELECT id FROM contacts_contact WHERE 1 = 0", []
+    return sql, list(params)
+
+
+def lists_add_selection(
+    *, account: Account, contact_list: ContactList, selection: QuerySet[Contact]
+) -> int:
+    """Put every contact of `selection` in the list (one INSERT … SELECT). Returns how
+    many contacts the selection holds (those already in the list included)."""
+    if contact_list.account_id != account.pk:
+        raise ContactError("not your list")
+    count = selection.filter(account=account).count()
+    sql, params = _selected_ids_sql(account, selection)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO contacts_membership (contact_id, contact_list_id, added_at) "
+            f"SELECT s.id, %s, %s FROM ({sql}) s WHERE 1 = 1 ON CONFLICT DO NOTHING",
+            [contact_list.pk, timezone.now(), *params],
+        )
+    list_refresh_counts([contact_list.pk])
+    return count
+
+
+def lists_remove_selection(
+    *, account: Account, contact_list: ContactList, selection: QuerySet[Contact]
+) -> int:
+    """Take every contact of `selection` out of the list (one DELETE). Returns how many
+    contacts the selection held."""
+    count = selection.filter(account=account).count()
+    Membership.objects.filter(
+        contact_list=contact_list,
+        contact_list__account=account,
+        contact_id__in=selection.filter(account=account).order_by().values("pk"),
+    ).delete()
+    list_refresh_counts([contact_list.pk])
+    return count
+
+
+def optouts_add_selection(
+    *, account: Account, selection: QuerySet[Contact], source: str, by: User | None = None
+) -> int:
+    """Opt out the numbers of every contact of `selection` (one INSERT … SELECT);
+    numbers already opted out are left as they are. Returns how many were added."""
+    sql, params = _selected_ids_sql(account, selection)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "INSERT INTO contacts_optout (public_id, account_id, phone, source, created_at, "
+            f"created_by_id) SELECT {random_uuid_sql()}, %s, c.phone, %s, %s, %s "
+            f"FROM contacts_contact c WHERE c.id IN ({sql}) AND NOT EXISTS ("
+            "SELECT 1 FROM contacts_optout o WHERE o.account_id = %s AND o.phone = c.phone "
+            "AND o.removed_at IS NULL) ON CONFLICT DO NOTHING",
+            [account.pk, source, timezone.now(), by.pk if by else None, *params, account.pk],
+        )
+        return cursor.rowcount
+
+
+# Every model that points at Contact, and what deleting a selection does with it. A new
+# relation must be handled in contacts_delete_selection (its test checks this list).
+CONTACT_RELATIONS_HANDLED = {"contacts.Membership"}
+
+
+def contacts_delete_selection(*, account: Account, selection: QuerySet[Contact]) -> int:
+    """Delete every contact of `selection`, their list memberships with them (their
+    opt-outs stay): a few set-based statements, whatever the size. Returns how many."""
+    sql, params = _selected_ids_sql(account, selection)
+    with connection.cursor() as cursor:
+        # The selection may filter on the memberships (a list): read it once, first.
+        cursor.execute("CREATE TEMPORARY TABLE contacts_doomed (id bigint PRIMARY KEY)")
+        try:
+            cursor.execute(
+                f"INSERT INTO contacts_doomed (id) SELECT DISTINCT s.id FROM ({sql}) s", params
+            )
+            cursor.execute(
+                "SELECT DISTINCT contact_list_id FROM contacts_membership WHERE contact_id IN "
+                "(SELECT id FROM contacts_doomed)"
+            )
+            list_ids = [row[0] for row in cursor.fetchall()]
+            cursor.execute(
+                "DELETE FROM contacts_membership WHERE contact_id IN "
+                "(SELECT id FROM contacts_doomed)"
+            )
+            cursor.execute(
+                "DELETE FROM contacts_contact WHERE account_id = %s AND id IN "
+                "(SELECT id FROM contacts_doomed)",
+                [account.pk],
+            )
+            deleted = cursor.rowcount
+        finally:
+            cursor.execute("DROP TABLE contacts_doomed")
+    list_refresh_counts(list_ids)
+    return deleted

@@ -20,7 +20,6 @@ from contacts.exports import contacts_csv
 from contacts.forms import BulkActionForm, ContactFilterForm, ContactForm, phone_international
 from contacts.models import Contact, ContactList, CustomField, OptOut
 from contacts.selectors import (
-    contact_pks_in_batches,
     contacts_mark_opted_out,
     contacts_search,
     contacts_with_lists,
@@ -30,18 +29,17 @@ from contacts.services import (
     ContactError,
     contact_save,
     contacts_delete,
+    contacts_delete_selection,
     is_opted_out,
     lists_add_contacts,
+    lists_add_selection,
     lists_remove_contacts,
-    optouts_add_many,
+    lists_remove_selection,
+    optouts_add_selection,
 )
 from smsmode.accounts.access import account_required
 from smsmode.accounts.middleware import AccountRequest
 from smsmode.sms.numbers import PhoneNumberError
-
-# Bulk actions on "all matching" work through the selection in batches of this many
-# contacts, so a million-contact selection never becomes one giant IN (...).
-BULK_BATCH_SIZE = 5000
 
 
 def with_display_phone(contacts: list[Contact]) -> list[Contact]:
@@ -183,16 +181,13 @@ def contact_bulk(request: AccountRequest) -> HttpResponse:
 
 
 # Each bulk action: (request, selection, target list) -> (how many, message to format).
-# They go through the services, batch by batch, so list counts and opt-out rules hold.
+# Each is a few set-based statements (contacts.services), whatever the selection's size.
 
 
 def _bulk_add_to_list(
     request: AccountRequest, selection: QuerySet[Contact], target: ContactList
 ) -> tuple[int, str]:
-    done = 0
-    for batch in contact_pks_in_batches(selection, BULK_BATCH_SIZE):
-        lists_add_contacts(contact_list=target, contact_ids=batch)
-        done += len(batch)
+    done = lists_add_selection(account=request.account, contact_list=target, selection=selection)
     return done, ngettext(
         "%(count)d contact is now in the list “%(list)s”.",
         "%(count)d contacts are now in the list “%(list)s”.",
@@ -203,10 +198,7 @@ def _bulk_add_to_list(
 def _bulk_remove_from_list(
     request: AccountRequest, selection: QuerySet[Contact], target: ContactList
 ) -> tuple[int, str]:
-    done = 0
-    for batch in contact_pks_in_batches(selection, BULK_BATCH_SIZE):
-        lists_remove_contacts(contact_list=target, contact_ids=batch)
-        done += len(batch)
+    done = lists_remove_selection(account=request.account, contact_list=target, selection=selection)
     return done, ngettext(
         "%(count)d contact is no longer in the list “%(list)s”.",
         "%(count)d contacts are no longer in the list “%(list)s”.",
@@ -217,23 +209,16 @@ def _bulk_remove_from_list(
 def _bulk_opt_out(
     request: AccountRequest, selection: QuerySet[Contact], target: None
 ) -> tuple[int, str]:
-    done = 0
-    for batch in contact_pks_in_batches(selection, BULK_BATCH_SIZE):
-        done += optouts_add_many(
-            account=request.account,
-            phones=Contact.objects.filter(pk__in=batch).values_list("phone", flat=True),
-            source=OptOut.Source.MANUAL,
-            by=request.user,
-        )
+    done = optouts_add_selection(
+        account=request.account, selection=selection, source=OptOut.Source.MANUAL, by=request.user
+    )
     return done, ngettext("%(count)d contact opted out.", "%(count)d contacts opted out.", done)
 
 
 def _bulk_delete(
     request: AccountRequest, selection: QuerySet[Contact], target: None
 ) -> tuple[int, str]:
-    done = 0
-    for batch in contact_pks_in_batches(selection, BULK_BATCH_SIZE):
-        done += contacts_delete(account=request.account, contact_ids=batch)
+    done = contacts_delete_selection(account=request.account, selection=selection)
     return done, ngettext(
         "%(count)d contact deleted. Their opt-outs are kept.",
         "%(count)d contacts deleted. Their opt-outs are kept.",

@@ -152,19 +152,26 @@ def test_all_matching_delete_confirmation_counts_every_match(owner_client, team,
     assert Contact.objects.count() == 4
 
 
-def test_all_matching_works_across_batches(owner_client, team, vip, monkeypatch):
-    monkeypatch.setattr("contacts.views.contacts.BULK_BATCH_SIZE", 7)
+def test_all_matching_works_in_a_bounded_number_of_queries(
+    owner_client, team, vip, django_assert_max_num_queries
+):
     Contact.objects.bulk_create(
         [Contact(account=team.account, phone=f"+3361000{i:04d}") for i in range(30)]
     )
-    owner_client.post(URL, {"action": "opt_out", "all_matching": "1"})
+    # Set-based: the same queries for 30 contacts as for a million.
+    with django_assert_max_num_queries(16):
+        owner_client.post(URL, {"action": "opt_out", "all_matching": "1"})
     assert OptOut.objects.filter(account=team.account).count() == 30
-    owner_client.post(
-        URL, {"action": "add_to_list", "target_list": str(vip.public_id), "all_matching": "1"}
-    )
+    with django_assert_max_num_queries(16):
+        owner_client.post(
+            URL, {"action": "add_to_list", "target_list": str(vip.public_id), "all_matching": "1"}
+        )
     vip.refresh_from_db()
     assert vip.contact_count == 30
-    owner_client.post(URL, {"action": "delete", "all_matching": "1", "confirm": "1"})
+    with django_assert_max_num_queries(20):
+        owner_client.post(URL, {"action": "delete", "all_matching": "1", "confirm": "1"})
+    vip.refresh_from_db()
+    assert vip.contact_count == 0
     assert not Contact.objects.filter(account=team.account).exists()
     assert OptOut.objects.filter(account=team.account).count() == 30
 
@@ -232,3 +239,32 @@ def test_all_matching_opt_out_of_opted_out_contacts_creates_nothing(owner_client
     )
     assert "0 contacts opted out." in response.content.decode()
     assert OptOut.objects.filter(account=team.account).count() == 1
+
+
+def test_deleting_a_selection_handles_every_model_that_points_at_contacts():
+    from django.apps import apps
+
+    from contacts.services import CONTACT_RELATIONS_HANDLED
+
+    related = {
+        f"{rel.related_model._meta.app_label}.{rel.related_model.__name__}"
+        for rel in apps.get_model("contacts", "Contact")._meta.related_objects
+    }
+    assert related == CONTACT_RELATIONS_HANDLED
+
+
+def test_all_matching_delete_within_a_list_deletes_exactly_that_list(
+    owner_client, team, people, vip
+):
+    from contacts.services import lists_add_contacts
+
+    other = ContactList.objects.create(account=team.account, name="Other")
+    lists_add_contacts(contact_list=vip, contact_ids=[people[0].pk, people[1].pk])
+    lists_add_contacts(contact_list=other, contact_ids=[people[1].pk, people[2].pk])
+    owner_client.post(
+        URL, {"action": "delete", "all_matching": "1", "confirm": "1", "list": str(vip.public_id)}
+    )
+    assert set(Contact.objects.filter(account=team.account)) == set(people) - {people[0], people[1]}
+    other.refresh_from_db()
+    vip.refresh_from_db()
+    assert (vip.contact_count, other.contact_count) == (0, 1)
