@@ -52,8 +52,17 @@ def test_it_is_idempotent():
     assert account.orders.filter(status="paid").count() == 3
     assert account.orders.filter(status="pending").count() == 1
     assert account.invoices.count() == 4
-    assert account.contacts.count() == 300
-    assert account.lists.count() == 3
-    # every contact is in one list, and 40 more are also in "Newsletter"
-    assert sum(account.lists.values_list("contact_count", flat=True)) == 300 + 40
+    # 300 contacts, then an import of 80 new numbers and 3 known ones
+    assert account.contacts.count() == 380
+    assert account.lists.count() == 4
+    # every contact is in one list, 40 more are also in "Newsletter", and the import's
+    # 83 valid numbers are in its list
+    assert sum(account.lists.values_list("contact_count", flat=True)) == 300 + 40 + 83
+    contact_import = account.imports.get()
+    assert (contact_import.status, contact_import.created, contact_import.updated) == (
+        "done",
+        80,
+        3,
+    )
+    assert (contact_import.skipped_in_file, contact_import.invalid) == (1, 2)
     assert account.optouts.count() == 9

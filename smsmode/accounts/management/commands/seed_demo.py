@@ -59,6 +59,7 @@ class Command(BaseCommand):
                     self._billing_history(account, user)
             self._team(account)
             self._contacts(account, user)
+            self._imports(account, user)
         self.stdout.write(self.style.SUCCESS(f"Demo account ready: {DEMO_ACCOUNT}"))
         if created or options.get("password"):
             self.stdout.write(f"Log in as {DEMO_EMAIL} with password: {password}")
@@ -184,6 +185,32 @@ class Command(BaseCommand):
                 for c in contacts[::37]
             ]
         )
+
+    def _imports(self, account: Account, owner: User) -> None:
+        """One finished import with a real report: new and known numbers, duplicates,
+        a few invalid rows. Idempotent."""
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        from contacts.importing.service import import_create, import_run, import_start
+
+        if account.imports.exists():
+            return
+        lines = ["Téléphone;Prénom;Nom;Ville"]
+        lines += [
+            f"06 {40 + i // 100:02d} {i % 100:02d} 12 34;Invité{i};Salon;Lyon" for i in range(80)
+        ]
+        lines += [f"+336{12000000 + i * 7919:08d};;;Paris" for i in (1, 2, 3)]  # known ones
+        lines += ["06 40 00 12 34;Doublon;;", "0612;Trop court;;", "01 44 55 66 77;Fixe;;"]
+        upload = SimpleUploadedFile(
+            "Salon du mariage 2026.csv", ("\n".join(lines) + "\n").encode("cp1252")
+        )
+        contact_import = import_create(account=account, by=owner, upload=upload)
+        import_start(
+            contact_import=contact_import,
+            mapping={0: "phone", 1: "first_name", 2: "last_name", 3: "custom:city"},
+            new_list_name="Salon du mariage 2026",
+        )
+        import_run(import_id=contact_import.pk)
 
     def _team(self, account: Account) -> None:
         """Two teammates, so the team page and the roles show something real."""
