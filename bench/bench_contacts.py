@@ -42,8 +42,8 @@ def _seed(account_id: int, list_id: int, rows: int) -> None:
             "INSERT INTO contacts_contact (public_id, account_id, phone, first_name, "
             "last_name, email, custom, source, created_at, updated_at) "
             "SELECT gen_random_uuid(), %s, '+3361' || lpad(g::text, 7, '0'), "
-            "(ARRAY['Jean','Marie','Léa','Hugo','Chloé','Lucas'])[1 + g % 6], "
-            "(ARRAY['Martin','Bernard','Dubois','Thomas','Petit'])[1 + g % 5] || (g % 997), "
+            "(ARRAY['Jean','Marie','Léa','Hugo','Chloé','Lucas'])[1 + g %% 6], "
+            "(ARRAY['Martin','Bernard','Dubois','Thomas','Petit'])[1 + g %% 5] || (g %% 997), "
             "'client' || g || '@example.com', '{}', 'import', "
             "now() - make_interval(secs => g), now() FROM generate_series(1, %s) g",
             [account_id, rows],
