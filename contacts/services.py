@@ -268,7 +268,7 @@ def optouts_add_selection(
 
 # Every model that points at Contact, and what deleting a selection does with it. A new
 # relation must be handled in contacts_delete_selection (its test checks this list).
-CONTACT_RELATIONS_HANDLED = {"contacts.Membership"}
+CONTACT_RELATIONS_HANDLED = {"contacts.Membership", "campaigns.Message"}
 
 
 def contacts_delete_selection(*, account: Account, selection: QuerySet[Contact]) -> int:
@@ -290,6 +290,12 @@ def contacts_delete_selection(*, account: Account, selection: QuerySet[Contact])
             cursor.execute(
                 "DELETE FROM contacts_membership WHERE contact_id IN "
                 "(SELECT id FROM contacts_doomed)"
+            )
+            # Their messages stay, for the account's history and figures.
+            cursor.execute(
+                "UPDATE campaigns_message SET contact_id = NULL WHERE account_id = %s AND "
+                "contact_id IN (SELECT id FROM contacts_doomed)",
+                [account.pk],
             )
             cursor.execute(
                 "DELETE FROM contacts_contact WHERE account_id = %s AND id IN "

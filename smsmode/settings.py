@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "smsmode.billing",
     "smsmode.dashboard",
     "contacts",
+    "campaigns",
     "smsmode.sms",
 ]
 
@@ -214,6 +215,8 @@ if env_bool("BEHIND_TLS_PROXY", False):
 SMS_GATEWAY = env_str("SMS_GATEWAY", "sandbox")
 SMS_MAX_SEGMENTS = env_int("SMS_MAX_SEGMENTS", 10)
 SMS_SANDBOX_REPORT_DELAY = env_int("SMS_SANDBOX_REPORT_DELAY", 3)
+# Count every accepted reference in Redis (sandbox:submitted), for tests and benchmarks.
+SMS_SANDBOX_RECORD = env_bool("SMS_SANDBOX_RECORD", False)
 # The short code of the STOP mention on marketing SMS ("STOP 36180"); an account may
 # have its own (Account.stop_code, set by staff).
 SMS_STOP_CODE = env_str("SMS_STOP_CODE", "36180")
@@ -237,6 +240,15 @@ SIGNUP_FREE_CREDITS = env_int("SIGNUP_FREE_CREDITS", 20)
 # without a heartbeat before it is taken for dead and run again.
 CONTACTS_IMPORT_MAX_BYTES = env_int("CONTACTS_IMPORT_MAX_BYTES", 50 * 1024 * 1024)
 CONTACTS_IMPORT_STALL_SECONDS = env_int("CONTACTS_IMPORT_STALL_SECONDS", 180)
+
+# Campaign dispatch: jobs started per launch (they share the work), how long one job
+# runs before it queues itself again, the submits per second across all workers
+# (0: no limit), and after how long a message left in "submitting" by a dead worker
+# is shown as unknown.
+CAMPAIGN_DISPATCH_JOBS = env_int("CAMPAIGN_DISPATCH_JOBS", 2)
+CAMPAIGN_DISPATCH_MAX_SECONDS = env_int("CAMPAIGN_DISPATCH_MAX_SECONDS", 300)
+SMS_SUBMIT_PER_SECOND = env_int("SMS_SUBMIT_PER_SECOND", 100)
+SMS_SUBMITTING_TIMEOUT = env_int("SMS_SUBMITTING_TIMEOUT", 300)
 
 # Billing. Prices are in EUR excluding VAT; invoices add BILLING_VAT_RATE.
 BILLING_VAT_RATE = env_str("BILLING_VAT_RATE", "0.20")

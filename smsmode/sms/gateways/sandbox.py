@@ -35,6 +35,7 @@ REPORT_OUTCOMES = {
     "+33699990002": DeliveryState.REJECTED,
     "+33699990003": DeliveryState.EXPIRED,
 }
+RECORD_KEY = "sandbox:submitted"
 SUBMIT_ERRORS = {
     "+33699990004": ("invalid_destination", False),
     "+33699990005": ("throttled", True),
@@ -69,6 +70,14 @@ class SandboxGateway:
             # what the "carrier" did, which has already happened.
             queue = django_rq.get_queue("sms", commit_mode="auto")
             try:
+                if settings.SMS_SANDBOX_RECORD:
+                    # The carrier's own ledger of what it took, one count per
+                    # reference: tests prove from it that nothing went out twice.
+                    pipe = queue.connection.pipeline()
+                    for message, result in zip(messages, results, strict=True):
+                        if result.ok:
+                            pipe.hincrby(RECORD_KEY, message.reference, 1)
+                    pipe.execute()
                 queue.enqueue_in(
                     timedelta(seconds=settings.SMS_SANDBOX_REPORT_DELAY),
                     "smsmode.sms.jobs.sandbox_report",
