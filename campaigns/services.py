@@ -79,9 +79,15 @@ class Audience:
     opted_out: int = 0
     duplicate: int = 0
     invalid: int = 0
+    list_query: object = None  # the list contacts kept (a queryset), None without lists
+    pasted_count: int = 0
+
+    def count(self) -> int:
+        """How many recipients, without reading them: one COUNT for the lists."""
+        return (self.list_query.count() if self.list_query is not None else 0) + (self.pasted_count)
 
 
-def _list_contacts(campaign: Campaign, list_ids: list[int]):
+def list_contacts_query(campaign: Campaign, list_ids: list[int]):
     return (
         Contact.objects.filter(
             account_id=campaign.account_id, memberships__contact_list_id__in=list_ids
@@ -102,7 +108,7 @@ def campaign_audience(*, campaign: Campaign) -> Audience:
     list_ids = list(campaign.lists.values_list("pk", flat=True))
     optouts = _active_optouts(account.pk)
     audience = Audience(recipients=())
-    in_lists = _list_contacts(campaign, list_ids) if list_ids else Contact.objects.none()
+    in_lists = list_contacts_query(campaign, list_ids) if list_ids else Contact.objects.none()
     if list_ids:
         audience.opted_out = in_lists.filter(phone__in=optouts.values("phone")).count()
     pasted: list[str] = []
@@ -137,13 +143,15 @@ def campaign_audience(*, campaign: Campaign) -> Audience:
         )
     }
 
+    kept_in_lists = in_lists.exclude(phone__in=optouts.values("phone")) if list_ids else None
+    audience.list_query = kept_in_lists
+    audience.pasted_count = len(pasted)
+
     def recipients() -> Iterator[_Recipient]:
-        if list_ids:
-            rows = (
-                in_lists.exclude(phone__in=optouts.values("phone"))
-                .values_list("id", "phone", "first_name", "last_name", "custom")
-                .iterator(chunk_size=5000)
-            )
+        if kept_in_lists is not None:
+            rows = kept_in_lists.values_list(
+                "id", "phone", "first_name", "last_name", "custom"
+            ).iterator(chunk_size=5000)
             for contact_id, phone, first, last, custom in rows:
                 yield _Recipient(contact_id, phone, contact_values(first, last, custom))
         for phone in pasted:

@@ -123,10 +123,14 @@ if os.environ.get("PYTEST_VERSION") and os.environ.get("PYTEST_XDIST_WORKER"):
     from urllib.parse import urlparse
 
     _url = urlparse(REDIS_URL)
+    _offset = 1 + int(os.environ["PYTEST_XDIST_WORKER"].lstrip("gw") or 0)
     if _url.scheme in ("redis", "rediss"):
         _base = int(_url.path.lstrip("/") or 0)
-        _worker_db = _base + 1 + int(os.environ["PYTEST_XDIST_WORKER"].lstrip("gw") or 0)
-        REDIS_URL = _url._replace(path=f"/{_worker_db}").geturl()
+        REDIS_URL = _url._replace(path=f"/{_base + _offset}").geturl()
+    elif _url.scheme == "unix" and "db=" not in _url.query:
+        # The embedded server the controller process started is shared through the
+        # environment: the workers need their own databases on it too.
+        REDIS_URL = f"{REDIS_URL}{'&' if _url.query else '?'}db={_offset}"
 
 CACHES = {
     "default": {

@@ -13,6 +13,7 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("subscription/", include("smsmode.billing.urls")),
     path("contacts/", include("contacts.urls")),
+    path("", include("campaigns.urls")),
     path("", include("smsmode.dashboard.urls")),
     path("", include("smsmode.accounts.urls")),
 ]

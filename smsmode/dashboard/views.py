@@ -18,21 +18,6 @@ logger = logging.getLogger(__name__)
 
 # Pages that an open issue builds; until then they say what they will do.
 COMING_SOON = {
-    "campaigns": {
-        "title": _("Campaigns"),
-        "help": _("Write, schedule and send SMS campaigns, then follow their delivery."),
-        "promise": _(
-            "A message editor with merge fields and a live character counter, "
-            "scheduling, test sends and delivery statistics."
-        ),
-        "icon": "send",
-    },
-    "messages": {
-        "title": _("Messages"),
-        "help": _("Every SMS sent from this account and its delivery status."),
-        "promise": _("Search sent messages by number, campaign or status."),
-        "icon": "chat-left-text",
-    },
     "shortener": {
         "title": _("URL shortener"),
         "help": _("Short links of 12 characters for your SMS, with click statistics."),
@@ -89,7 +74,7 @@ def home(request: AccountRequest) -> HttpResponse:
             "url": "contacts:index",
             "show": True,
         },
-        {"done": False, "label": _("Send a test SMS"), "url": "dashboard:campaigns", "show": True},
+        {"done": False, "label": _("Send a test SMS"), "url": "campaigns:create", "show": True},
     ]
     steps = [step for step in steps if step["show"]]
     return render(request, "dashboard/home.html", {"steps": steps, "members": members})

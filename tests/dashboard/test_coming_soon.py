@@ -5,7 +5,7 @@ from smsmode.billing.models import Plan
 
 pytestmark = pytest.mark.django_db
 
-PAGES = ["/campaigns/", "/messages/", "/shortener/", "/landing-pages/"]
+PAGES = ["/shortener/", "/landing-pages/"]
 
 
 @pytest.mark.parametrize("path", PAGES)
