@@ -45,9 +45,11 @@ def test_it_is_idempotent():
     account = Account.objects.get(name="Demo Boutique")
     assert Account.objects.filter(name="Demo Boutique").count() == 1
     assert Membership.objects.filter(account=account).count() == 3
-    # signup gift, two paid packs, a reservation and a refund
-    assert CreditLedgerEntry.objects.filter(account=account).count() == 5
-    assert account.credit_balance == 20 + 5000 + 1000 - 1240 + 37
+    # signup gift, two paid packs, a reservation and a refund; then the demo campaigns:
+    # two reservations and the refund of the rejected messages
+    assert CreditLedgerEntry.objects.filter(account=account).count() == 8
+    spent = sum(c.credits_reserved - c.credits_refunded for c in account.campaigns.all())
+    assert account.credit_balance == 20 + 5000 + 1000 - 1240 + 37 - spent
     assert account.plan.code == "medium"
     assert account.orders.filter(status="paid").count() == 3
     assert account.orders.filter(status="pending").count() == 1
@@ -58,6 +60,15 @@ def test_it_is_idempotent():
     # every contact is in one list, 40 more are also in "Newsletter", and the import's
     # 83 valid numbers are in its list
     assert sum(account.lists.values_list("contact_count", flat=True)) == 300 + 40 + 83
+    statuses = dict(account.campaigns.values_list("name", "status"))
+    assert statuses == {
+        "Black Friday": "sent",
+        "Soldes d'hiver": "scheduled",
+        "Rappel : retrait en boutique": "sending",
+    }
+    sale = account.campaigns.get(name="Black Friday")
+    assert sale.messages.filter(status="delivered").count() > 0.9 * sale.recipients
+    assert sale.credits_refunded > 0 and sale.replies.filter(is_stop=True).count() == 1
     contact_import = account.imports.get()
     assert (contact_import.status, contact_import.created, contact_import.updated) == (
         "done",

@@ -60,6 +60,7 @@ class Command(BaseCommand):
             self._team(account)
             self._contacts(account, user)
             self._imports(account, user)
+            self._campaigns(account, user)
         self.stdout.write(self.style.SUCCESS(f"Demo account ready: {DEMO_ACCOUNT}"))
         if created or options.get("password"):
             self.stdout.write(f"Log in as {DEMO_EMAIL} with password: {password}")
@@ -211,6 +212,114 @@ class Command(BaseCommand):
             new_list_name="Salon du mariage 2026",
         )
         import_run(import_id=contact_import.pk)
+
+    def _campaigns(self, account: Account, owner: User) -> None:
+        """A campaign delivered last week (with its failures, refunds and replies), one
+        scheduled for next Monday, and one being sent. Idempotent."""
+        import datetime
+
+        from django.utils import timezone
+
+        from campaigns.dispatch import refund_messages
+        from campaigns.models import Campaign, Message, Reply
+        from campaigns.services import campaign_launch
+
+        if account.campaigns.exists():
+            return
+        lists = {lst.name: lst for lst in account.lists.all()}
+        now = timezone.now()
+
+        def launched(name: str, kind: str, body: str, list_name: str) -> Campaign:
+            campaign = Campaign.objects.create(
+                account=account, created_by=owner, name=name, kind=kind, body=body
+            )
+            campaign.lists.set([lists[list_name]])
+            # Launched directly (not through the window rule): the demo must not depend
+            # on the day it is seeded.
+            Campaign.objects.filter(pk=campaign.pk).update(
+                status=Campaign.Status.SCHEDULED, scheduled_at=now
+            )
+            campaign_launch(campaign_id=campaign.pk)
+            campaign.refresh_from_db()
+            return campaign
+
+        # Delivered last week: 92 % delivered, some not, two rejected (refunded).
+        sale = launched(
+            "Black Friday",
+            "marketing",
+            "{first_name|Bonjour}, le Black Friday commence : -30 % sur toute la boutique "
+            "jusqu'à dimanche !",
+            "Clients fidèles",
+        )
+        week_ago = now - datetime.timedelta(days=7)
+        messages = list(Message.objects.filter(campaign=sale).order_by("pk"))
+        for index, message in enumerate(messages):
+            message.submitted_at = week_ago + datetime.timedelta(seconds=index)
+            message.provider_id = f"demo-{message.pk}"
+            if index % 25 == 3:
+                message.status = Message.Status.UNDELIVERED
+            elif index % 40 == 7:
+                message.status = Message.Status.REJECTED
+            else:
+                message.status = Message.Status.DELIVERED
+            message.final_at = message.submitted_at + datetime.timedelta(minutes=1 + index % 90)
+            message.created_at = week_ago
+        Message.objects.bulk_update(
+            messages, ["submitted_at", "provider_id", "status", "final_at", "created_at"]
+        )
+        refund_messages(
+            account_id=account.pk,
+            message_ids=[m.pk for m in messages if m.status == Message.Status.REJECTED],
+            reason="rejected",
+        )
+        Campaign.objects.filter(pk=sale.pk).update(
+            status=Campaign.Status.SENT,
+            launched_at=week_ago,
+            completed_at=week_ago + datetime.timedelta(minutes=2),
+            created_at=week_ago - datetime.timedelta(days=1),
+        )
+        for message, text in zip(
+            messages[1:4], ["STOP", "Merci !", "C'est valable en ligne ?"], strict=False
+        ):
+            Reply.objects.create(
+                account=account,
+                campaign=sale,
+                phone=message.phone,
+                text=text,
+                is_stop=text == "STOP",
+                received_at=message.final_at + datetime.timedelta(minutes=5),
+            )
+        # Scheduled for next Monday at 10:00, in the account's time zone.
+        from zoneinfo import ZoneInfo
+
+        local = now.astimezone(ZoneInfo(account.time_zone or "Europe/Paris"))
+        monday = (local + datetime.timedelta(days=7 - local.weekday())).replace(
+            hour=10, minute=0, second=0, microsecond=0
+        )
+        winter = Campaign.objects.create(
+            account=account,
+            created_by=owner,
+            name="Soldes d'hiver",
+            kind="marketing",
+            body="Les soldes d'hiver sont là, {first_name|chère cliente} : jusqu'à -50 %.",
+            status=Campaign.Status.SCHEDULED,
+            scheduled_at=monday,
+        )
+        winter.lists.set([lists["Newsletter"]])
+        # Being sent: the worker (or the watchdog, within a minute) finishes it.
+        reminder = launched(
+            "Rappel : retrait en boutique",
+            "notification",
+            "{first_name|Bonjour}, votre commande vous attend à la boutique de la rue de "
+            "Rivoli jusqu'à samedi.",
+            "Paris",
+        )
+        half = list(Message.objects.filter(campaign=reminder).order_by("pk"))[::2]
+        for message in half:
+            message.status = Message.Status.DELIVERED
+            message.provider_id = f"demo-{message.pk}"
+            message.submitted_at = message.final_at = now
+        Message.objects.bulk_update(half, ["status", "provider_id", "submitted_at", "final_at"])
 
     def _team(self, account: Account) -> None:
         """Two teammates, so the team page and the roles show something real."""
