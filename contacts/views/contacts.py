@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_POST
 
+from campaigns.models import Message
 from contacts.exports import contacts_csv
 from contacts.forms import BulkActionForm, ContactFilterForm, ContactForm, phone_international
 from contacts.models import Contact, ContactList, CustomField, OptOut
@@ -40,6 +41,8 @@ from contacts.services import (
 from smsmode.accounts.access import account_required
 from smsmode.accounts.middleware import AccountRequest
 from smsmode.sms.numbers import PhoneNumberError
+
+CONTACT_MESSAGES = 20
 
 
 def with_display_phone(contacts: list[Contact]) -> list[Contact]:
@@ -328,6 +331,22 @@ def contact_detail(request: AccountRequest, public_id: UUID) -> HttpResponse:
             "custom": custom,
             "lists": contact.lists.order_by("name"),
             "opted_out": is_opted_out(request.account, contact.phone),
+            # By number, not by contact: messages sent before the contact existed (a
+            # pasted number, a test send) count too. Index (account, phone, -created_at).
+            "sent": list(
+                Message.objects.filter(account=request.account, phone=contact.phone)
+                .select_related("campaign")
+                .only(
+                    "body",
+                    "status",
+                    "created_at",
+                    "segments",
+                    "is_test",
+                    "campaign__name",
+                    "campaign__public_id",
+                )
+                .order_by("-created_at", "-id")[:CONTACT_MESSAGES]
+            ),
         },
     )
 

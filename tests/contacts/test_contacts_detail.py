@@ -89,3 +89,31 @@ def test_deleting_a_contact_keeps_its_opt_out_and_updates_list_counts(
     assert not Contact.objects.filter(pk=ada.pk).exists()
     assert OptOut.objects.filter(account=team.account, phone=ada.phone).exists()
     assert ContactList.objects.get(name="VIP").contact_count == 0
+
+
+def test_it_lists_the_messages_sent_to_the_number_and_only_this_accounts(owner_client, team, ada):
+    from campaigns.models import Campaign, Message
+
+    campaign = Campaign.objects.create(account=team.account, name="Spring")
+    theirs = Campaign.objects.create(account=team.outsider_account, name="Theirs")
+    common = {"kind": "marketing", "sender": "ACME", "encoding": "GSM7", "segments": 1, "cost": 1}
+    Message.objects.create(
+        account=team.account,
+        campaign=campaign,
+        phone=ada.phone,
+        body="Hello Ada",
+        status="delivered",
+        **common,
+    )
+    Message.objects.create(
+        account=team.outsider_account,
+        campaign=theirs,
+        phone=ada.phone,
+        body="Not yours",
+        status="delivered",
+        **common,
+    )
+    response = owner_client.get(f"/contacts/{ada.public_id}/")
+    body = response.content.decode()
+    assert "Hello Ada" in body and "Spring" in body
+    assert "Not yours" not in body and "Theirs" not in body
