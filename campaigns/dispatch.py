@@ -95,7 +95,10 @@ def refund_messages(*, account_id: int, message_ids: Iterable[int], reason: str)
 
 
 def _claim(campaign_id: int, now: datetime.datetime) -> list[tuple[int, str, str, str]]:
-    """Claim up to BATCH queued messages: (id, phone, sender, body) each, now ours."""
+    """Claim up to BATCH queued messages (no more than one second's budget): (id,
+    phone, sender, body) each, now ours."""
+    limit = settings.SMS_SUBMIT_PER_SECOND
+    size = min(BATCH, limit) if limit else BATCH
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
@@ -103,7 +106,7 @@ def _claim(campaign_id: int, now: datetime.datetime) -> list[tuple[int, str, str
                 "attempts = attempts + 1 WHERE id IN (SELECT id FROM campaigns_message "
                 "WHERE campaign_id = %s AND status = %s ORDER BY id LIMIT %s "
                 "FOR UPDATE SKIP LOCKED) RETURNING id, phone, sender, body",
-                [Message.Status.SUBMITTING, now, campaign_id, Message.Status.QUEUED, BATCH],
+                [Message.Status.SUBMITTING, now, campaign_id, Message.Status.QUEUED, size],
             )
         else:  # SQLite: one writer at a time, the conditional UPDATE is the claim
             cursor.execute(
@@ -116,7 +119,7 @@ def _claim(campaign_id: int, now: datetime.datetime) -> list[tuple[int, str, str
                     now,
                     campaign_id,
                     Message.Status.QUEUED,
-                    BATCH,
+                    size,
                     Message.Status.QUEUED,
                 ],
             )

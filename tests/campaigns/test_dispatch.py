@@ -236,3 +236,12 @@ def test_a_reply_is_kept_and_a_stop_opts_the_number_out(funded, customers):
         ("+33612345671", False, campaign.pk),
     ]
     assert OptOut.objects.filter(account=funded, phone="+33612345670").exists()
+
+
+def test_a_claim_never_exceeds_one_seconds_budget(funded, customers, settings):
+    from campaigns.dispatch import _claim
+
+    settings.SMS_SUBMIT_PER_SECOND = 2
+    campaign = launched(funded, [customers])
+    assert len(_claim(campaign.pk, timezone.now())) == 2
+    assert Message.objects.filter(campaign=campaign, status=Message.Status.SUBMITTING).count() == 2
