@@ -95,7 +95,7 @@ class Message(models.Model):
         REJECTED = "rejected", _("Rejected by the carrier")
         FAILED = "failed", _("Failed")
         UNKNOWN = "unknown", _("Unknown")
-        CANCELLED = "cancelled", _("Cancelled")
+        CANCELLED = "cancelled", pgettext_lazy("message status", "Cancelled")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     account = models.ForeignKey(

@@ -14,12 +14,14 @@ from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from campaigns.forms import CampaignForm, ReadyCheck, SendForm, TestSendForm
 from campaigns.models import Campaign, Kind, Message
 from campaigns.selectors import campaign_estimate, campaign_report
 from campaigns.services import (
+    MAX_TEST_NUMBERS,
     CampaignError,
     campaign_cancel,
     campaign_duplicate,
@@ -259,11 +261,17 @@ def campaign_test(request: AccountRequest, public_id: UUID) -> HttpResponse:
                 % {"number": exc.params["number"], "why": exc.params["why"]},
             )
         else:
-            messages.error(request, _("At most 5 test numbers."))
+            messages.error(
+                request, _("At most %(limit)s test numbers.") % {"limit": MAX_TEST_NUMBERS}
+            )
     except InsufficientCredits as exc:
         messages.error(request, str(exc))
     else:
-        messages.success(request, _("Test sent to %(count)s number(s).") % {"count": sent})
+        messages.success(
+            request,
+            ngettext("Test sent to %(count)s number.", "Test sent to %(count)s numbers.", sent)
+            % {"count": sent},
+        )
     return redirect(back, public_id=campaign.public_id)
 
 

@@ -172,7 +172,7 @@ def test_the_test_send_sends(owner_client, funded, customers, django_capture_on_
         response = owner_client.post(
             url("test", campaign), {"numbers": "06 12 34 56 70"}, follow=True
         )
-    assert "Test sent to 1 number(s)." in response.content.decode()
+    assert "Test sent to 1 number." in response.content.decode()
     assert Message.objects.get().is_test
 
 
