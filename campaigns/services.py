@@ -29,7 +29,7 @@ from contacts.models import Contact, OptOut
 from smsmode.accounts.models import Account, User
 from smsmode.billing.models import LedgerKind
 from smsmode.billing.services import InsufficientCredits, credits_add
-from smsmode.sms.encoding import analyze
+from smsmode.sms.encoding import count_segments
 from smsmode.sms.numbers import PhoneNumberError, normalize_phone_fast
 from smsmode.sms.stop import stop_code_for, with_stop_mention
 from smsmode.sms.windows import held_until
@@ -190,8 +190,8 @@ class Renderer:
 
     def _count(self, body: str) -> Rendered:
         text = final_text(self.campaign, self.account, body)
-        count = analyze(text)
-        return Rendered(text, count.encoding, count.segments)
+        encoding, segments = count_segments(text)
+        return Rendered(text, encoding, segments)
 
 
 # ------------------------------------------------------------------ inserting messages

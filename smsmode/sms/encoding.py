@@ -36,6 +36,7 @@ __all__ = [
     "SmsBodyError",
     "SmsCount",
     "analyze",
+    "count_segments",
     "is_gsm_char",
     "replace_unicode",
     "split_segments",
@@ -232,6 +233,24 @@ def analyze(text: str) -> SmsCount:
         remaining=per_segment - last_part_units,
         unicode_chars=unicode_chars,
     )
+
+
+def count_segments(text: str) -> tuple[Encoding, int]:
+    """(encoding, segments) of ``text``, as ``analyze`` gives them, in bulk.
+
+    A campaign launch counts every rendered message: a text of basic GSM characters
+    only (no extension character, so nothing can straddle two parts) is counted from
+    its length at once; anything else goes through ``analyze``.
+    """
+    if GSM_BASIC.issuperset(text):
+        units = len(text)
+        if units == 0:
+            return GSM7, 0
+        if units <= SINGLE_PART[GSM7]:
+            return GSM7, 1
+        return GSM7, -(-units // MULTI_PART[GSM7])
+    count = analyze(text)
+    return count.encoding, count.segments
 
 
 def split_segments(text: str) -> list[str]:
