@@ -97,14 +97,15 @@ def refund_messages(*, account_id: int, message_ids: Iterable[int], reason: str)
 def _claim(campaign_id: int, now: datetime.datetime) -> list[tuple[int, str, str, str]]:
     """Claim up to BATCH queued messages (no more than one second's budget): (id,
     phone, sender, body) each, now ours."""
-    limit = settings.SMS_SUBMIT_PER_SECOND
-    size = min(BATCH, limit) if limit else BATCH
+    size = _batch_size()
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
                 "UPDATE campaigns_message SET status = %s, claimed_at = %s, "
                 "attempts = attempts + 1 WHERE id IN (SELECT id FROM campaigns_message "
-                "WHERE campaign_id = %s AND status = %s ORDER BY id LIMIT %s "
+                # No ORDER BY: any batch of queued messages will do, and sorting the
+                # campaign's queue for every batch would cost its whole size.
+                "WHERE campaign_id = %s AND status = %s LIMIT %s "
                 "FOR UPDATE SKIP LOCKED) RETURNING id, phone, sender, body",
                 [Message.Status.SUBMITTING, now, campaign_id, Message.Status.QUEUED, size],
             )
@@ -112,7 +113,7 @@ def _claim(campaign_id: int, now: datetime.datetime) -> list[tuple[int, str, str
             cursor.execute(
                 "UPDATE campaigns_message SET status = %s, claimed_at = %s, "
                 "attempts = attempts + 1 WHERE id IN (SELECT id FROM campaigns_message "
-                "WHERE campaign_id = %s AND status = %s ORDER BY id LIMIT %s) "
+                "WHERE campaign_id = %s AND status = %s LIMIT %s) "
                 "AND status = %s RETURNING id, phone, sender, body",
                 [
                     Message.Status.SUBMITTING,
@@ -124,6 +125,11 @@ def _claim(campaign_id: int, now: datetime.datetime) -> list[tuple[int, str, str
                 ],
             )
         return sorted(cursor.fetchall())
+
+
+def _batch_size() -> int:
+    limit = settings.SMS_SUBMIT_PER_SECOND
+    return min(BATCH, limit) if limit else BATCH
 
 
 def _rate_limit(count: int) -> None:
@@ -167,10 +173,7 @@ def _record(results: list[SubmitResult], claimed: dict[str, int], account_id: in
             failed.append((message_id, result.error))
     with transaction.atomic():
         mine = Q(status=Message.Status.SUBMITTING)
-        for message_id, provider_id in submitted:
-            Message.objects.filter(mine, pk=message_id).update(
-                status=Message.Status.SUBMITTED, provider_id=provider_id, submitted_at=now
-            )
+        _mark_submitted(submitted, now)
         for message_id, code in unknown:
             Message.objects.filter(mine, pk=message_id).update(
                 status=Message.Status.UNKNOWN, error_code=code[:40], final_at=now
@@ -191,6 +194,35 @@ def _record(results: list[SubmitResult], claimed: dict[str, int], account_id: in
                 failed_ids.append(message_id)
         refund_messages(account_id=account_id, message_ids=failed_ids, reason="not sent")
         _apply_pending_reports([provider_id for _, provider_id in submitted])
+
+
+def _mark_submitted(submitted: list[tuple[int, str]], now: datetime.datetime) -> None:
+    """submitting → submitted with the provider ids: one statement per batch."""
+    if not submitted:
+        return
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "UPDATE campaigns_message AS m SET status = %s, provider_id = v.pid, "
+                "submitted_at = %s FROM unnest(%s::bigint[], %s::text[]) AS v(id, pid) "
+                "WHERE m.id = v.id AND m.status = %s",
+                [
+                    Message.Status.SUBMITTED,
+                    now,
+                    [message_id for message_id, _pid in submitted],
+                    [pid for _id, pid in submitted],
+                    Message.Status.SUBMITTING,
+                ],
+            )
+        else:
+            cursor.executemany(
+                "UPDATE campaigns_message SET status = %s, provider_id = %s, submitted_at = %s "
+                "WHERE id = %s AND status = %s",
+                [
+                    (Message.Status.SUBMITTED, pid, now, message_id, Message.Status.SUBMITTING)
+                    for message_id, pid in submitted
+                ],
+            )
 
 
 def _release(message_ids: list[int]) -> None:
@@ -240,6 +272,9 @@ def campaign_dispatch(*, campaign_id: int, max_seconds: float | None = None) -> 
                 _enqueue_at(campaign_id, opens)
                 return done
         Campaign.objects.filter(pk=campaign_id).update(dispatch_heartbeat=timezone.now())
+        # The budget first: a claimed batch must not wait in submitting, where the sweep
+        # would take a long wait for a dead worker.
+        _rate_limit(_batch_size())
         batch = _claim(campaign_id, timezone.now())
         if not batch:
             break
@@ -248,7 +283,6 @@ def campaign_dispatch(*, campaign_id: int, max_seconds: float | None = None) -> 
             OutboundSms(reference=str(message_id), to=phone, sender=sender, text=body)
             for message_id, phone, sender, body in batch
         ]
-        _rate_limit(len(outbound))
         try:
             results = gateway.submit(outbound)
         except GatewayError as exc:

@@ -21,11 +21,12 @@ from decimal import Decimal
 
 from django.conf import settings
 from django.db import connection, transaction
+from django.db.models import Exists, OuterRef, QuerySet
 from django.utils import timezone
 
 from campaigns.models import Campaign, Kind, Message
 from campaigns.rendering import Template, contact_values, parse_template
-from contacts.models import Contact, OptOut
+from contacts.models import Contact, Membership, OptOut
 from smsmode.accounts.models import Account, User
 from smsmode.billing.models import LedgerKind
 from smsmode.billing.services import InsufficientCredits, credits_add
@@ -87,14 +88,11 @@ class Audience:
         return (self.list_query.count() if self.list_query is not None else 0) + (self.pasted_count)
 
 
-def list_contacts_query(campaign: Campaign, list_ids: list[int]):
-    return (
-        Contact.objects.filter(
-            account_id=campaign.account_id, memberships__contact_list_id__in=list_ids
-        )
-        .distinct()
-        .order_by("id")
-    )
+def list_contacts_query(campaign: Campaign, list_ids: list[int]) -> QuerySet[Contact]:
+    """The account's contacts in any of these lists, each once: a semi-join (EXISTS),
+    not a join and a DISTINCT over a million rows."""
+    in_a_list = Membership.objects.filter(contact_id=OuterRef("pk"), contact_list_id__in=list_ids)
+    return Contact.objects.filter(Exists(in_a_list), account_id=campaign.account_id).order_by("id")
 
 
 def _active_optouts(account_id: int):

@@ -2,6 +2,7 @@
 and ends with every contact exactly once. PostgreSQL only (the worker is another
 process and must see the test database)."""
 
+import contextlib
 import os
 import signal
 import subprocess
@@ -24,6 +25,18 @@ ROOT = Path(__file__).resolve().parents[2]
 ROWS = 60_000
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
+
+
+def _children(pid: int) -> list[int]:
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
 
 
 def _worker_env() -> dict[str, str]:
@@ -73,7 +86,13 @@ def test_an_import_survives_the_death_of_its_worker(team, settings, tmp_path):
             if contact_import.rows_read > 0 or contact_import.is_finished:
                 break
             time.sleep(0.02)
-        os.killpg(worker.pid, signal.SIGKILL)  # no chance to clean up
+        # No chance to clean up. RQ puts the job's process in a process group of its
+        # own: the worker first (it cannot start another), then that group.
+        horses = _children(worker.pid)
+        os.killpg(worker.pid, signal.SIGKILL)
+        for pid in horses:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGKILL)
     finally:
         worker.wait(timeout=30)
 

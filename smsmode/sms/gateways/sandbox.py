@@ -70,14 +70,6 @@ class SandboxGateway:
             # what the "carrier" did, which has already happened.
             queue = django_rq.get_queue("sms", commit_mode="auto")
             try:
-                if settings.SMS_SANDBOX_RECORD:
-                    # The carrier's own ledger of what it took, one count per
-                    # reference: tests prove from it that nothing went out twice.
-                    pipe = queue.connection.pipeline()
-                    for message, result in zip(messages, results, strict=True):
-                        if result.ok:
-                            pipe.hincrby(RECORD_KEY, message.reference, 1)
-                    pipe.execute()
                 queue.enqueue_in(
                     timedelta(seconds=settings.SMS_SANDBOX_REPORT_DELAY),
                     "smsmode.sms.jobs.sandbox_report",
@@ -85,6 +77,15 @@ class SandboxGateway:
                 )
             except redis.RedisError as exc:
                 raise GatewayError(f"sandbox cannot schedule its reports: {exc}") from exc
+            if settings.SMS_SANDBOX_RECORD:
+                # The carrier's own ledger of what it took, one count per reference,
+                # written once the batch is certainly taken: tests prove from it that
+                # nothing went out twice.
+                pipe = queue.connection.pipeline()
+                for message, result in zip(messages, results, strict=True):
+                    if result.ok:
+                        pipe.hincrby(RECORD_KEY, message.reference, 1)
+                pipe.execute()
         return results
 
 
