@@ -168,3 +168,56 @@ def campaign_report(*, campaign: Campaign) -> Report:
         credits_spent=campaign.credits_reserved - campaign.credits_refunded,
         timeline=timeline,
     )
+
+
+def _figures_ttl(campaign: Campaign) -> int:
+    """Seconds a campaign's list figures may be cached: short while reports still come
+    in, a day once it was sent more than three days ago."""
+    if campaign.status == Campaign.Status.DRAFT or campaign.launched_at is None:
+        return 0
+    done = campaign.completed_at or campaign.cancelled_at
+    if done and done < timezone.now() - datetime.timedelta(days=3):
+        return 86_400
+    return 30
+
+
+def campaign_list_figures(*, campaigns: list[Campaign]) -> dict[int, tuple[int, float | None]]:
+    """(delivered, delivery rate) per campaign of a list page. A grouped count over
+    the (campaign, status) index costs a million-message campaign ~0.1 s, so figures
+    are cached per campaign (briefly while it sends, a day once it is old)."""
+    from django.core.cache import cache
+
+    keys = {campaign.pk: f"campaign-figures:{campaign.pk}" for campaign in campaigns}
+    cached = cache.get_many(list(keys.values()))
+    result: dict[int, tuple[int, float | None]] = {}
+    missing = []
+    for campaign in campaigns:
+        hit = cached.get(keys[campaign.pk])
+        if hit is not None:
+            result[campaign.pk] = tuple(hit)
+        elif campaign.launched_at is not None:
+            missing.append(campaign)
+    if missing:
+        counts: dict[int, dict[str, int]] = {}
+        rows = (
+            Message.objects.filter(campaign__in=missing, is_test=False)
+            .values("campaign_id", "status")
+            .annotate(n=Count("id"))
+            .values_list("campaign_id", "status", "n")
+        )
+        for campaign_id, state, n in rows:
+            counts.setdefault(campaign_id, {})[state] = n
+        for campaign in missing:
+            by_status = counts.get(campaign.pk, {})
+            delivered = by_status.get(Message.Status.DELIVERED, 0)
+            reached = (
+                delivered
+                + by_status.get(Message.Status.UNKNOWN, 0)
+                + sum(by_status.get(state, 0) for state in NOT_DELIVERED)
+            )
+            figures = (delivered, delivered / reached if reached else None)
+            result[campaign.pk] = figures
+            ttl = _figures_ttl(campaign)
+            if ttl:
+                cache.set(keys[campaign.pk], list(figures), ttl)
+    return result

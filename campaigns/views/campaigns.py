@@ -9,7 +9,6 @@ from uuid import UUID
 
 from django.contrib import messages
 from django.core.paginator import Paginator
-from django.db.models import Count
 from django.http import HttpResponse, StreamingHttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
@@ -19,7 +18,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from campaigns.forms import CampaignForm, ReadyCheck, SendForm, TestSendForm
 from campaigns.models import Campaign, Kind, Message
-from campaigns.selectors import campaign_estimate, campaign_report
+from campaigns.selectors import campaign_estimate, campaign_list_figures, campaign_report
 from campaigns.services import (
     MAX_TEST_NUMBERS,
     CampaignError,
@@ -69,25 +68,9 @@ def campaign_list(request: AccountRequest) -> HttpResponse:
         campaigns = campaigns.filter(name__icontains=query)
     page = Paginator(campaigns, PAGE_SIZE).get_page(request.GET.get("page"))
     rows = list(page.object_list)
-    # Delivery figures of the page's campaigns: one grouped count.
-    counts: dict[int, dict[str, int]] = {}
-    for campaign_id, state, n in (
-        Message.objects.filter(campaign__in=rows, is_test=False)
-        .values_list("campaign_id", "status")
-        .annotate(n=Count("id"))
-        .values_list("campaign_id", "status", "n")
-    ):
-        counts.setdefault(campaign_id, {})[state] = n
+    figures = campaign_list_figures(campaigns=rows)
     for campaign in rows:
-        figures = counts.get(campaign.pk, {})
-        delivered = figures.get(Message.Status.DELIVERED, 0)
-        final = sum(
-            n
-            for state, n in figures.items()
-            if state not in ("queued", "held", "submitting", "submitted", "cancelled")
-        )
-        campaign.delivered = delivered
-        campaign.delivery_rate = delivered / final if final else None
+        campaign.delivered, campaign.delivery_rate = figures.get(campaign.pk, (0, None))
     return render(
         request,
         "campaigns/campaign_list.html",
@@ -316,8 +299,10 @@ def campaign_duplicate_view(request: AccountRequest, public_id: UUID) -> HttpRes
 def _report_context(campaign: Campaign) -> dict:
     report = campaign_report(campaign=campaign)
     recent = list(
+        # In id order: the campaign's messages are contiguous in the primary key, so
+        # this reads 50 rows, not a sort of the whole campaign on every poll.
         Message.objects.filter(campaign=campaign)
-        .order_by("-is_test", "id")
+        .order_by("id")
         .only("phone", "status", "error_code", "segments", "submitted_at", "final_at", "is_test")[
             :REPORT_MESSAGES
         ]

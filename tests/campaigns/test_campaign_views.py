@@ -265,3 +265,24 @@ def test_an_outsider_does_not_see_the_campaign_in_their_list(outsider_client, fu
     make_campaign(funded, name="Secret plan")
     response = outsider_client.get(reverse("campaigns:index"))
     assert "Secret plan" not in response.content.decode()
+
+
+def test_the_list_shows_delivery_rates_in_a_bounded_number_of_queries(
+    owner_client, funded, customers, django_assert_max_num_queries
+):
+    from django.utils import timezone
+
+    for i in range(10):
+        campaign = make_campaign(funded, [customers], name=f"C{i}")
+        Campaign.objects.filter(pk=campaign.pk).update(
+            status=Campaign.Status.SENT, launched_at=timezone.now(), recipients=2
+        )
+        common = {"account": funded, "campaign": campaign, "kind": "marketing", "sender": "A"}
+        common |= {"body": "x", "encoding": "GSM7", "segments": 1, "cost": 1}
+        Message.objects.create(phone="+33612345670", status="delivered", **common)
+        Message.objects.create(phone="+33612345671", status="undelivered", **common)
+    with django_assert_max_num_queries(10):
+        response = owner_client.get(reverse("campaigns:index"))
+    rates = [campaign.delivery_rate for campaign in response.context["rows"]]
+    assert rates == [0.5] * 10
+    assert "50 %" in response.content.decode()
