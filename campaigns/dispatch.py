@@ -266,6 +266,12 @@ def campaign_dispatch(*, campaign_id: int, max_seconds: float | None = None) -> 
     done = 0
     while True:
         campaign.refresh_from_db(fields=["status"])
+        campaign.account.refresh_from_db(fields=["is_suspended"])
+        if not campaign.account.can_send:
+            # Checked again at send time: a suspension stops what is queued (the
+            # sweep's watchdog tries again every minute; lifting it resumes).
+            logger.warning("campaign %s: account suspended, nothing submitted", campaign_id)
+            return done
         if campaign.status == Campaign.Status.SENDING:
             opens = _hold_if_closed(campaign)
             if opens is not None:

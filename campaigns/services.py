@@ -240,7 +240,10 @@ def campaign_schedule(
 ) -> bool:
     """Send the draft now (at=None) or at `at`; held to the window for marketing.
 
-    Exactly once: False when the campaign is no longer a draft (a double click)."""
+    Exactly once: False when the campaign is no longer a draft (a double click).
+    Raises CampaignError("suspended") for a suspended account."""
+    if not campaign.account.can_send:
+        raise CampaignError("suspended")
     start = _start_time(campaign, at or timezone.now())
     with transaction.atomic():
         updated = Campaign.objects.filter(pk=campaign.pk, status=Campaign.Status.DRAFT).update(
@@ -312,6 +315,12 @@ def campaign_launch(*, campaign_id: int) -> str:
             if campaign is None:
                 return "skipped"
             account = campaign.account
+            if not account.can_send:
+                # Suspended since it was scheduled: it waits as a draft, nothing charged.
+                Campaign.objects.filter(pk=campaign.pk).update(
+                    status=Campaign.Status.DRAFT, launch_error="suspended"
+                )
+                return Campaign.Status.DRAFT
             audience = campaign_audience(campaign=campaign)
             renderer = Renderer(campaign, account)
             price = account.plan.credits_per_segment.quantize(Decimal("0.01"))
@@ -433,6 +442,8 @@ def campaign_test_send(*, campaign: Campaign, numbers: list[str], by: User | Non
 
     Raises CampaignError("too_many") / ("invalid", number=...) and InsufficientCredits."""
     account = campaign.account
+    if not account.can_send:
+        raise CampaignError("suspended")
     if len(numbers) > MAX_TEST_NUMBERS:
         raise CampaignError("too_many", limit=MAX_TEST_NUMBERS)
     phones = []

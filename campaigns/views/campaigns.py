@@ -207,7 +207,12 @@ def campaign_send(request: AccountRequest, public_id: UUID) -> HttpResponse:
     if estimate.recipients == 0:
         messages.error(request, _("Nobody would receive this campaign: check its recipients."))
         return redirect("campaigns:edit", public_id=campaign.public_id)
-    if campaign_schedule(campaign=campaign, at=at, by=request.user):
+    try:
+        scheduled = campaign_schedule(campaign=campaign, at=at, by=request.user)
+    except CampaignError:
+        messages.error(request, _("This account is suspended: nothing can be sent."))
+        return redirect("campaigns:edit", public_id=campaign.public_id)
+    if scheduled:
         if campaign.scheduled_at and campaign.scheduled_at > timezone.now():
             messages.success(
                 request,
@@ -237,7 +242,9 @@ def campaign_test(request: AccountRequest, public_id: UUID) -> HttpResponse:
             campaign=campaign, numbers=form.cleaned_data["numbers"], by=request.user
         )
     except CampaignError as exc:
-        if exc.code == "invalid":
+        if exc.code == "suspended":
+            messages.error(request, _("This account is suspended: nothing can be sent."))
+        elif exc.code == "invalid":
             messages.error(
                 request,
                 _("%(number)s: %(why)s")

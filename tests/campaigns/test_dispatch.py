@@ -245,3 +245,30 @@ def test_a_claim_never_exceeds_one_seconds_budget(funded, customers, settings):
     campaign = launched(funded, [customers])
     assert len(_claim(campaign.pk, timezone.now())) == 2
     assert Message.objects.filter(campaign=campaign, status=Message.Status.SUBMITTING).count() == 2
+
+
+def test_a_suspended_account_sends_nothing(funded, customers):
+    from campaigns.services import CampaignError
+
+    campaign = launched(funded, [customers])
+    type(funded).objects.filter(pk=funded.pk).update(is_suspended=True)
+    assert campaign_dispatch(campaign_id=campaign.pk) == 0
+    assert set(states(campaign).values()) == {Message.Status.QUEUED}
+    other = make_campaign(funded, [customers], name="Other")
+    other.account.refresh_from_db()
+    with pytest.raises(CampaignError):
+        campaign_schedule(campaign=other)
+    with pytest.raises(CampaignError):
+        campaign_test_send(campaign=other, numbers=["0612345670"])
+    type(funded).objects.filter(pk=funded.pk).update(is_suspended=False)
+    assert campaign_dispatch(campaign_id=campaign.pk) == 5
+
+
+def test_a_campaign_scheduled_before_a_suspension_waits_as_a_draft(funded, customers):
+    campaign = make_campaign(funded, [customers])
+    assert campaign_schedule(campaign=campaign)
+    type(funded).objects.filter(pk=funded.pk).update(is_suspended=True)
+    assert campaign_launch(campaign_id=campaign.pk) == Campaign.Status.DRAFT
+    campaign.refresh_from_db()
+    assert (campaign.status, campaign.launch_error) == (Campaign.Status.DRAFT, "suspended")
+    assert not Message.objects.filter(campaign=campaign).exists()
