@@ -418,9 +418,8 @@ def on_inbound(inbound: InboundSms) -> None:
     except PhoneNumberError:
         return
     last = (
-        Message.objects.filter(phone=phone, is_test=False)
-        .exclude(submitted_at__isnull=True)
-        .order_by("-submitted_at")
+        Message.objects.filter(phone=phone, is_test=False, submitted_at__isnull=False)
+        .order_by("-created_at")
         .values("account_id", "campaign_id")
         .first()
     )

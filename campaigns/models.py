@@ -143,6 +143,8 @@ class Message(models.Model):
             models.Index(fields=["account", "-created_at", "-id"], name="message_recent"),
             # A contact's messages, and the log filtered by number.
             models.Index(fields=["account", "phone", "-created_at"], name="message_phone"),
+            # A reply names only the number: find who last wrote to it, any account.
+            models.Index(fields=["phone", "-created_at"], name="message_reply_lookup"),
             # The campaign report's figures, and the claim of queued messages.
             models.Index(fields=["campaign", "status"], name="message_campaign_status"),
             # Delivery reports find their message by the carrier's id.
