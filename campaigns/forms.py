@@ -18,6 +18,8 @@ from smsmode.accounts.models import Account
 from smsmode.sms.encoding import SmsBodyError, validate_body
 from smsmode.sms.senders import SenderIdError, validate_sender_id
 
+MAX_PASTED_NUMBERS = 10_000
+
 
 class CampaignForm(forms.ModelForm):
     lists = forms.ModelMultipleChoiceField(
@@ -82,7 +84,13 @@ class CampaignForm(forms.ModelForm):
         return body
 
     def clean_numbers(self) -> str:
-        return self.cleaned_data["numbers"].replace("\r\n", "\n")
+        numbers = self.cleaned_data["numbers"].replace("\r\n", "\n")
+        if len(split_numbers(numbers)) > MAX_PASTED_NUMBERS:
+            raise forms.ValidationError(
+                _("At most %(limit)s numbers here: import bigger lists as contacts.")
+                % {"limit": MAX_PASTED_NUMBERS}
+            )
+        return numbers
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()

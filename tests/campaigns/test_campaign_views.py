@@ -286,3 +286,12 @@ def test_the_list_shows_delivery_rates_in_a_bounded_number_of_queries(
     rates = [campaign.delivery_rate for campaign in response.context["rows"]]
     assert rates == [0.5] * 10
     assert "50 %" in response.content.decode()
+
+
+def test_too_many_pasted_numbers_are_refused(owner_client, funded, customers):
+    campaign = make_campaign(funded, [customers])
+    numbers = "\n".join(f"06{i:08d}" for i in range(10_001))
+    response = owner_client.post(url("edit", campaign), form_data(customers, numbers=numbers))
+    assert "At most 10000 numbers here" in response.content.decode()
+    campaign.refresh_from_db()
+    assert campaign.numbers == ""
