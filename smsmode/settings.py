@@ -48,11 +48,13 @@ INSTALLED_APPS = [
     "smsmode.dashboard",
     "contacts",
     "campaigns",
+    "shortener",
     "smsmode.sms",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "shortener.views.redirect.ShortDomainMiddleware",
     "smsmode.security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",

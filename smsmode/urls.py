@@ -1,6 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
+from shortener.views.redirect import follow
 from smsmode.dashboard.views import healthz
 
 admin.site.site_header = "smsmode platform"
@@ -14,6 +15,8 @@ urlpatterns = [
     path("subscription/", include("smsmode.billing.urls")),
     path("contacts/", include("contacts.urls")),
     path("", include("campaigns.urls")),
+    path("shortener/", include("shortener.urls")),
+    path("s/<str:code>", follow, name="short_link"),
     path("", include("smsmode.dashboard.urls")),
     path("", include("smsmode.accounts.urls")),
 ]

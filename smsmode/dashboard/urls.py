@@ -6,7 +6,6 @@ app_name = "dashboard"
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("shortener/", views.coming_soon, {"page": "shortener"}, name="shortener"),
     path("landing-pages/", views.coming_soon, {"page": "landing_pages"}, name="landing_pages"),
     path("api-keys/", views.coming_soon, {"page": "api_keys"}, name="api_keys"),
 ]

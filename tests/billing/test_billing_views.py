@@ -194,7 +194,7 @@ def test_paid_plan_orders_unlock_the_feature_in_the_navigation(owner_client, on_
     owner_client.post("/subscription/plan/", {"plan": "classic", "period": "monthly"})
     order_mark_paid(order_id=Order.objects.get(account=on_start).pk)
     content = owner_client.get("/shortener/").content.decode()
-    assert 'data-testid="coming-soon"' in content
+    assert 'data-testid="link-create-form"' in content
     assert content.count("(not in your plan)") == 1  # landing pages stay locked
 
 

@@ -5,7 +5,7 @@ from smsmode.billing.models import Plan
 
 pytestmark = pytest.mark.django_db
 
-PAGES = ["/shortener/", "/landing-pages/"]
+PAGES = ["/landing-pages/"]
 
 
 @pytest.mark.parametrize("path", PAGES)
@@ -29,7 +29,7 @@ def test_members_are_told_to_ask_an_owner(member_client, team):
     response = member_client.get("/landing-pages/")
     assert b"Ask an owner of this account to upgrade the plan." in response.content
     # Classic has the shortener.
-    assert b'data-testid="coming-soon"' in member_client.get("/shortener/").content
+    assert b'data-testid="link-create-form"' in member_client.get("/shortener/").content
 
 
 def test_the_navigation_marks_locked_features(owner_client, team):

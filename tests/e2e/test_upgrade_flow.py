@@ -52,7 +52,7 @@ def test_an_owner_upgrades_from_start_to_classic_and_the_shortener_unlocks(
     assert order.status == OrderStatus.PAID
 
     page.goto("/shortener/")
-    assert page.get_by_test_id("coming-soon").is_visible()
+    assert page.get_by_test_id("link-create-form").is_visible()
     assert page.locator(".plan-badge").inner_text() == "Classic"
     page.goto("/subscription/")
     assert page.get_by_test_id("current-plan").inner_text() == "Classic"

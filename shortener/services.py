@@ -1,0 +1,113 @@
+"""Short links: create, edit, delete, and the lookup of the redirect."""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.cache import cache
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from shortener.models import ShortLink
+from shortener.safety import generate_code, validate_target_url
+from smsmode.accounts.models import Account, User
+
+DEFAULT_LIFETIME = datetime.timedelta(days=31)  # "one month from today"
+CACHE_SECONDS = 300
+_MISSING = "-"
+
+
+def code_length() -> int:
+    """The code fills a 12-character short URL: SHORT_LINK_DOMAIN + "/" + code (8 without
+    a domain, in development; never fewer than 5)."""
+    domain = settings.SHORT_LINK_DOMAIN
+    if not domain:
+        return 8
+    return max(5, 12 - len(domain) - 1)
+
+
+def short_url(link: ShortLink) -> str:
+    """The URL as it goes into an SMS: `domain/code`, or the app's own `/s/code`."""
+    if settings.SHORT_LINK_DOMAIN:
+        return f"{settings.SHORT_LINK_DOMAIN}/{link.code}"
+    return f"{settings.SITE_ROOT.rstrip('/')}/s/{link.code}"
+
+
+def default_expiry(now: datetime.datetime | None = None) -> datetime.datetime:
+    return (now or timezone.now()) + DEFAULT_LIFETIME
+
+
+def link_create(
+    *,
+    account: Account,
+    url: str,
+    name: str = "",
+    expires_at: datetime.datetime | None = None,
+    by: User | None = None,
+    campaign_id: int | None = None,
+) -> ShortLink:
+    """A new short link of `account` to `url` (validated: raises TargetUrlError). The
+    code is random; a collision (rare) draws again."""
+    target = validate_target_url(url)
+    for _attempt in range(10):
+        try:
+            with transaction.atomic():
+                link = ShortLink.objects.create(
+                    account=account,
+                    created_by=by,
+                    code=generate_code(code_length()),
+                    target_url=target,
+                    name=name.strip()[:100],
+                    expires_at=expires_at or default_expiry(),
+                    campaign_id=campaign_id,
+                )
+        except IntegrityError:
+            continue
+        cache.delete(_cache_key(link.code))  # a lookup may have cached it as unknown
+        return link
+    raise RuntimeError("no free short code after 10 draws: lengthen the code")
+
+
+def link_update(*, link: ShortLink, name: str, expires_at: datetime.datetime) -> None:
+    ShortLink.objects.filter(pk=link.pk).update(name=name.strip()[:100], expires_at=expires_at)
+    cache.delete(_cache_key(link.code))
+
+
+def links_delete(*, account: Account, links: QuerySet[ShortLink]) -> int:
+    """Delete links of `account` (their clicks with them); their codes answer 404 at once."""
+    codes = list(links.filter(account=account).values_list("code", flat=True))
+    ShortLink.objects.filter(account=account, code__in=codes).delete()
+    cache.delete_many([_cache_key(code) for code in codes])
+    return len(codes)
+
+
+@dataclass(frozen=True)
+class Target:
+    link_id: int
+    url: str
+    expires_at: float  # a timestamp
+
+
+def _cache_key(code: str) -> str:
+    return f"shortlink:{code}"
+
+
+def link_lookup(code: str) -> Target | None:
+    """The redirect's lookup, through the cache (a miss costs one indexed query; an
+    unknown code is cached too, so a scan of random codes does not reach the database)."""
+    key = _cache_key(code)
+    hit = cache.get(key)
+    if hit == _MISSING:
+        return None
+    if hit is not None:
+        return Target(*hit)
+    row = ShortLink.objects.filter(code=code).values_list("pk", "target_url", "expires_at").first()
+    if row is None:
+        cache.set(key, _MISSING, 60)
+        return None
+    target = Target(row[0], row[1], row[2].timestamp())
+    cache.set(key, [target.link_id, target.url, target.expires_at], CACHE_SECONDS)
+    return target
