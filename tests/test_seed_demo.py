@@ -2,6 +2,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import call_command
+from django.utils import timezone
 
 from smsmode.accounts.models import Account, Membership, User
 from smsmode.billing.models import CreditLedgerEntry
@@ -69,6 +70,9 @@ def test_it_is_idempotent():
     sale = account.campaigns.get(name="Black Friday")
     assert sale.messages.filter(status="delivered").count() > 0.9 * sale.recipients
     assert sale.credits_refunded > 0 and sale.replies.filter(is_stop=True).count() == 1
+    links = account.short_links.order_by("name")
+    assert links.count() == 4 and all(link.clicks > 0 for link in links)
+    assert links.filter(expires_at__lt=timezone.now()).count() == 1
     contact_import = account.imports.get()
     assert (contact_import.status, contact_import.created, contact_import.updated) == (
         "done",

@@ -61,6 +61,7 @@ class Command(BaseCommand):
             self._contacts(account, user)
             self._imports(account, user)
             self._campaigns(account, user)
+            self._short_links(account, user)
         self.stdout.write(self.style.SUCCESS(f"Demo account ready: {DEMO_ACCOUNT}"))
         if created or options.get("password"):
             self.stdout.write(f"Log in as {DEMO_EMAIL} with password: {password}")
@@ -320,6 +321,63 @@ class Command(BaseCommand):
             message.provider_id = f"demo-{message.pk}"
             message.submitted_at = message.final_at = now
         Message.objects.bulk_update(half, ["status", "provider_id", "submitted_at", "final_at"])
+
+    def _short_links(self, account: Account, owner: User) -> None:
+        """Four short links with clicks over the last three weeks, one expired."""
+        import datetime
+        import random
+        import uuid
+
+        from django.utils import timezone
+
+        from shortener.models import Click, ShortLink
+        from shortener.services import link_create
+
+        if account.short_links.exists():
+            return
+        now = timezone.now()
+        rng = random.Random(7)
+        specs = [
+            ("Black Friday", "https://demo-boutique.example/black-friday?utm_source=sms", 31, 420),
+            ("Soldes d'hiver", "https://demo-boutique.example/soldes", 45, 130),
+            ("Avis clients", "https://demo-boutique.example/avis", 20, 55),
+            ("Salon du mariage", "https://demo-boutique.example/salon", -3, 210),
+        ]
+        for name, url, days_left, visits in specs:
+            link = link_create(
+                account=account,
+                url=url,
+                name=name,
+                expires_at=now + datetime.timedelta(days=days_left),
+                by=owner,
+            )
+            clicks = []
+            for i in range(visits):
+                bot = i % 9 == 0
+                visitor = f"demo-{rng.randrange(visits // 2 + 1)}"
+                clicks.append(
+                    Click(
+                        event_id=uuid.uuid4(),
+                        link=link,
+                        at=now - datetime.timedelta(minutes=rng.randrange(21 * 24 * 60)),
+                        is_bot=bot,
+                        visitor=visitor,
+                        user_agent="facebookexternalhit/1.1" if bot else "Mozilla/5.0 (iPhone)",
+                    )
+                )
+            seen = set()
+            for click in sorted(clicks, key=lambda c: c.at):
+                if not click.is_bot and click.visitor not in seen:
+                    click.is_unique = True
+                    seen.add(click.visitor)
+            Click.objects.bulk_create(clicks)
+            ShortLink.objects.filter(pk=link.pk).update(
+                clicks=sum(1 for c in clicks if not c.is_bot),
+                unique_clicks=len(seen),
+                bot_clicks=sum(1 for c in clicks if c.is_bot),
+                last_click_at=max(c.at for c in clicks),
+                created_at=now - datetime.timedelta(days=22),
+            )
 
     def _team(self, account: Account) -> None:
         """Two teammates, so the team page and the roles show something real."""
