@@ -206,3 +206,27 @@ def link_edit(request: AccountRequest, public_id: UUID) -> HttpResponse:
         return redirect("shortener:detail", public_id=link.public_id)
     _decorate([link])
     return render(request, "shortener/link_form.html", {"link": link, "form": form})
+
+
+@shortener_required
+def link_qr(request: AccountRequest, public_id: UUID, fmt: str) -> HttpResponse:
+    """The short URL as a QR code, PNG or SVG, for posters and flyers."""
+    import io
+
+    import segno
+
+    link = _get_link(request, public_id)
+    url = short_url(link)
+    if not url.startswith(("http://", "https://")):
+        url = f"https://{url}"
+    code = segno.make(url, error="m")
+    out = io.BytesIO()
+    if fmt == "svg":
+        code.save(out, kind="svg", scale=8, border=2)
+        content_type = "image/svg+xml"
+    else:
+        code.save(out, kind="png", scale=10, border=2)
+        content_type = "image/png"
+    response = HttpResponse(out.getvalue(), content_type=content_type)
+    response["Content-Disposition"] = f'attachment; filename="qr-{link.code}.{fmt}"'
+    return response

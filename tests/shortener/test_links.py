@@ -288,3 +288,22 @@ def test_an_outsider_cannot_delete_another_accounts_links(outsider_client, team)
 def test_a_code_typed_in_capitals_still_works(team):
     link = make_link(team)
     assert visit(link.code.upper()).status_code == 302
+
+
+@pytest.mark.parametrize(
+    ("fmt", "content_type", "magic"),
+    [("png", "image/png", b"\x89PNG"), ("svg", "image/svg+xml", b"<?xml")],
+)
+def test_the_qr_code_downloads(owner_client, team, fmt, content_type, magic):
+    link = make_link(team)
+    response = owner_client.get(reverse("shortener:qr", args=[link.public_id, fmt]))
+    assert response.status_code == 200
+    assert response["Content-Type"] == content_type
+    assert response.content.startswith(magic)
+
+
+def test_an_outsider_gets_404_for_the_qr_code(outsider_client, team):
+    Account.objects.filter(pk=team.outsider_account.pk).update(plan=Plan.objects.get(code="medium"))
+    link = make_link(team)
+    response = outsider_client.get(reverse("shortener:qr", args=[link.public_id, "png"]))
+    assert response.status_code == 404
