@@ -12,6 +12,7 @@ their commit.
 from __future__ import annotations
 
 import datetime
+import functools
 import hashlib
 import hmac
 import json
@@ -35,7 +36,10 @@ BATCH = 5000
 FLUSH_DELAY = 2  # seconds: a click shows in the counts within a few seconds
 
 
+@functools.cache
 def _redis():
+    """One client per process: a new one per click would open a TCP connection each
+    time (redis-py resets its pool by itself in a forked worker)."""
     return django_rq.get_connection("default")
 
 
@@ -61,7 +65,7 @@ def click_record(request: HttpRequest, link_id: int) -> None:
         "ref": request.META.get("HTTP_REFERER", "")[:500],
     }
     redis = _redis()
-    pipe = redis.pipeline()
+    pipe = redis.pipeline(transaction=False)  # one round trip, no MULTI/EXEC
     pipe.rpush(PENDING, json.dumps(event))
     pipe.set(SCHEDULED, "1", nx=True, ex=FLUSH_DELAY)
     _pushed, first = pipe.execute()
