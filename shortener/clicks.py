@@ -37,10 +37,13 @@ FLUSH_DELAY = 2  # seconds: a click shows in the counts within a few seconds
 
 
 @functools.cache
-def _redis():
+def redis_client():
     """One client per process: a new one per click would open a TCP connection each
     time (redis-py resets its pool by itself in a forked worker)."""
     return django_rq.get_connection("default")
+
+
+_redis = redis_client
 
 
 def _visitor(request: HttpRequest) -> str:
@@ -52,28 +55,55 @@ def _visitor(request: HttpRequest) -> str:
     return hmac.new(key, f"{address}|{agent}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
-def click_record(request: HttpRequest, link_id: int) -> None:
-    """Append a click event (one Redis round trip) and make sure a flush is coming."""
+def _event(request: HttpRequest, code: str) -> str:
     agent = request.META.get("HTTP_USER_AGENT", "")
-    event = {
-        "id": uuid.uuid4().hex,
-        "link": link_id,
-        "at": timezone.now().timestamp(),
-        "bot": is_bot(agent),
-        "visitor": _visitor(request),
-        "ua": agent[:300],
-        "ref": request.META.get("HTTP_REFERER", "")[:500],
-    }
-    redis = _redis()
-    pipe = redis.pipeline(transaction=False)  # one round trip, no MULTI/EXEC
-    pipe.rpush(PENDING, json.dumps(event))
-    pipe.set(SCHEDULED, "1", nx=True, ex=FLUSH_DELAY)
-    _pushed, first = pipe.execute()
-    if first:
-        from shortener.jobs import clicks_flush_job
+    return json.dumps(
+        {
+            "id": uuid.uuid4().hex,
+            "code": code,
+            "at": timezone.now().timestamp(),
+            "bot": is_bot(agent),
+            "visitor": _visitor(request),
+            "ua": agent[:300],
+            "ref": request.META.get("HTTP_REFERER", "")[:500],
+        }
+    )
 
-        queue = django_rq.get_queue("default", commit_mode="auto")
-        queue.enqueue_in(datetime.timedelta(seconds=FLUSH_DELAY), clicks_flush_job)
+
+def _schedule_flush() -> None:
+    from shortener.jobs import clicks_flush_job
+
+    queue = django_rq.get_queue("default", commit_mode="auto")
+    queue.enqueue_in(datetime.timedelta(seconds=FLUSH_DELAY), clicks_flush_job)
+
+
+def follow_and_record(request: HttpRequest, code: str):
+    """The redirect's one Redis round trip: read the code's cached target and append
+    the click event. The event names the code; the flush drops events of unknown,
+    deleted or expired links, so recording before knowing costs nothing wrong.
+    Returns the Target, or None for an unknown code."""
+    from shortener.services import _cache_key, target_from_cache, target_load
+
+    pipe = redis_client().pipeline(transaction=False)
+    pipe.get(_cache_key(code))
+    if request.method == "GET":
+        pipe.rpush(PENDING, _event(request, code))
+        pipe.set(SCHEDULED, "1", nx=True, ex=FLUSH_DELAY)
+    replies = pipe.execute()
+    if request.method == "GET" and replies[2]:
+        _schedule_flush()
+    found = target_from_cache(replies[0])
+    return target_load(code) if found == "" else found
+
+
+def click_record(request: HttpRequest, code: str) -> None:
+    """Append one click event for `code` (tests and tools; the redirect uses
+    follow_and_record)."""
+    pipe = redis_client().pipeline(transaction=False)
+    pipe.rpush(PENDING, _event(request, code))
+    pipe.set(SCHEDULED, "1", nx=True, ex=FLUSH_DELAY)
+    if pipe.execute()[1]:
+        _schedule_flush()
 
 
 def clicks_flush(*, max_batches: int = 100) -> int:
@@ -101,12 +131,21 @@ def _store(events: list[dict]) -> int:
     ids = {uuid.UUID(event["id"]) for event in events}
     seen = set(Click.objects.filter(event_id__in=ids).values_list("event_id", flat=True))
     fresh = [event for event in events if uuid.UUID(event["id"]) not in seen]
-    live = set(
-        ShortLink.objects.filter(pk__in={event["link"] for event in fresh}).values_list(
-            "pk", flat=True
-        )
-    )
-    fresh = [event for event in fresh if event["link"] in live]  # a link deleted meanwhile
+    # Events name codes: keep those of links that exist and had not expired when
+    # clicked (the redirect records before it knows; it answered 404 or 410 then).
+    links = {
+        code: (pk, expires.timestamp())
+        for code, pk, expires in ShortLink.objects.filter(
+            code__in={event["code"] for event in fresh}
+        ).values_list("code", "pk", "expires_at")
+    }
+    kept = []
+    for event in fresh:
+        link = links.get(event["code"])
+        if link is not None and event["at"] < link[1]:
+            event["link"] = link[0]
+            kept.append(event)
+    fresh = kept
     if not fresh:
         return 0
     # A visitor's first (non-bot) click of a link is a unique click.

@@ -6,7 +6,6 @@ import datetime
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -66,21 +65,21 @@ def link_create(
                 )
         except IntegrityError:
             continue
-        cache.delete(_cache_key(link.code))  # a lookup may have cached it as unknown
+        _forget([link.code])  # a lookup may have cached it as unknown
         return link
     raise RuntimeError("no free short code after 10 draws: lengthen the code")
 
 
 def link_update(*, link: ShortLink, name: str, expires_at: datetime.datetime) -> None:
     ShortLink.objects.filter(pk=link.pk).update(name=name.strip()[:100], expires_at=expires_at)
-    cache.delete(_cache_key(link.code))
+    _forget([link.code])
 
 
 def links_delete(*, account: Account, links: QuerySet[ShortLink]) -> int:
     """Delete links of `account` (their clicks with them); their codes answer 404 at once."""
     codes = list(links.filter(account=account).values_list("code", flat=True))
     ShortLink.objects.filter(account=account, code__in=codes).delete()
-    cache.delete_many([_cache_key(code) for code in codes])
+    _forget(codes)
     return len(codes)
 
 
@@ -91,23 +90,50 @@ class Target:
     expires_at: float  # a timestamp
 
 
+# The redirect's cache lives in Redis under its own keys, read in the same round trip
+# as the click is appended (shortener.clicks): "link id|expiry timestamp|url", or "-"
+# for an unknown code (so a scan of random codes does not reach the database).
+_PREFIX = "shortlink:"
+
+
 def _cache_key(code: str) -> str:
-    return f"shortlink:{code}"
+    return f"{_PREFIX}{code}"
+
+
+def _redis():
+    from shortener.clicks import redis_client
+
+    return redis_client()
+
+
+def _forget(codes: list[str]) -> None:
+    if codes:
+        _redis().delete(*[_cache_key(code) for code in codes])
+
+
+def target_from_cache(value: bytes | None) -> Target | str | None:
+    """The cached entry as a Target, None for a known-unknown code, "" for a miss."""
+    if value is None:
+        return ""
+    if value == _MISSING.encode():
+        return None
+    link_id, expires, url = value.decode().split("|", 2)
+    return Target(int(link_id), url, float(expires))
+
+
+def target_load(code: str) -> Target | None:
+    """A cache miss: one indexed query, then the entry is cached."""
+    row = ShortLink.objects.filter(code=code).values_list("pk", "target_url", "expires_at").first()
+    key = _cache_key(code)
+    if row is None:
+        _redis().set(key, _MISSING, ex=60)
+        return None
+    target = Target(row[0], row[1], row[2].timestamp())
+    _redis().set(key, f"{target.link_id}|{target.expires_at}|{target.url}", ex=CACHE_SECONDS)
+    return target
 
 
 def link_lookup(code: str) -> Target | None:
-    """The redirect's lookup, through the cache (a miss costs one indexed query; an
-    unknown code is cached too, so a scan of random codes does not reach the database)."""
-    key = _cache_key(code)
-    hit = cache.get(key)
-    if hit == _MISSING:
-        return None
-    if hit is not None:
-        return Target(*hit)
-    row = ShortLink.objects.filter(code=code).values_list("pk", "target_url", "expires_at").first()
-    if row is None:
-        cache.set(key, _MISSING, 60)
-        return None
-    target = Target(row[0], row[1], row[2].timestamp())
-    cache.set(key, [target.link_id, target.url, target.expires_at], CACHE_SECONDS)
-    return target
+    """The lookup alone (no click), through the same cache."""
+    found = target_from_cache(_redis().get(_cache_key(code)))
+    return target_load(code) if found == "" else found

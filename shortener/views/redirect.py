@@ -9,20 +9,17 @@ from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
-from shortener.clicks import click_record
-from shortener.services import link_lookup
+from shortener.clicks import follow_and_record
 
 
 @require_safe
 def follow(request: HttpRequest, code: str) -> HttpResponse:
     # Codes are lower-case: a code typed by hand or capitalised by a phone still works.
-    target = link_lookup(code[:16].lower())
+    target = follow_and_record(request, code[:16].lower())
     if target is None:
         return render(request, "shortener/unknown.html", status=404)
     if target.expires_at <= time.time():
         return render(request, "shortener/expired.html", status=410)
-    if request.method == "GET":
-        click_record(request, target.link_id)
     response = HttpResponseRedirect(target.url)
     response["Cache-Control"] = "no-store"  # every visit must reach us to be counted
     response["Referrer-Policy"] = "no-referrer"

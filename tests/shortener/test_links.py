@@ -307,3 +307,18 @@ def test_an_outsider_gets_404_for_the_qr_code(outsider_client, team):
     link = make_link(team)
     response = outsider_client.get(reverse("shortener:qr", args=[link.public_id, "png"]))
     assert response.status_code == 404
+
+
+def test_visits_of_unknown_codes_store_nothing_and_leave_nothing_pending(team):
+    for code in ("abcdefgh", "zzzzzzzz", "abcdefgh"):
+        assert visit(code).status_code == 404
+    assert clicks_flush() == 0
+    assert django_rq.get_connection("default").llen(PENDING) == 0
+    assert not Click.objects.exists()
+
+
+def test_a_head_request_redirects_without_counting(team):
+    link = make_link(team)
+    response = Client(HTTP_USER_AGENT=PHONE).head(f"/s/{link.code}")
+    assert response.status_code == 302
+    assert clicks_flush() == 0
