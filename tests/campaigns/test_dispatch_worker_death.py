@@ -8,9 +8,7 @@ The kill is made deterministic: the test locks one message of the batch in fligh
 the worker blocks while recording the batch's results, after the gateway took it: the
 worst moment, where the carrier has the messages and the database does not know."""
 
-import contextlib
 import os
-import signal
 import subprocess
 import sys
 import tempfile
@@ -32,6 +30,7 @@ from smsmode.billing.models import LedgerKind
 from smsmode.billing.services import credits_add
 from smsmode.sms.gateways.sandbox import RECORD_KEY
 from tests.campaigns.conftest import make_campaign
+from tests.workers import kill_worker
 
 ROOT = Path(__file__).resolve().parents[2]
 ROWS = 20_000
@@ -68,28 +67,7 @@ def _start_worker(log) -> subprocess.Popen:
     )
 
 
-def _children(pid: int) -> list[int]:
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            found.append(int(stat.parent.name))
-    return found
-
-
-def _kill_worker(worker: subprocess.Popen) -> None:
-    """SIGKILL the worker and its work horse: RQ puts the horse in a process group of
-    its own (os.setpgrp), so killing the worker's group alone would leave it running.
-    The worker first (it cannot fork another horse then), then the horse's group."""
-    horses = _children(worker.pid)
-    os.killpg(worker.pid, signal.SIGKILL)
-    for pid in horses:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(pid, signal.SIGKILL)
-    worker.wait(timeout=30)
+_kill_worker = kill_worker
 
 
 def _seed_list(account) -> ContactList:

@@ -2,9 +2,6 @@
 and ends with every contact exactly once. PostgreSQL only (the worker is another
 process and must see the test database)."""
 
-import contextlib
-import os
-import signal
 import subprocess
 import sys
 import time
@@ -12,7 +9,6 @@ from pathlib import Path
 
 import django_rq
 import pytest
-from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.db import connection
 from rq import SimpleWorker
@@ -20,37 +16,12 @@ from rq import SimpleWorker
 from contacts.importing.reader import guess_mapping
 from contacts.importing.service import import_create, import_start, imports_recover_stalled
 from contacts.models import Contact, ContactImport
+from tests.workers import kill_worker, worker_env
 
 ROOT = Path(__file__).resolve().parents[2]
 ROWS = 60_000
 
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
-
-
-def _children(pid: int) -> list[int]:
-    found = []
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(fields[1]) == pid:
-            found.append(int(stat.parent.name))
-    return found
-
-
-def _worker_env() -> dict[str, str]:
-    db = connection.settings_dict
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
-    # Not a test process: settings must not move it to another Redis database.
-    inherited = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-    return {
-        **inherited,
-        "DATABASE_URL": f"postgres://{auth}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "REDIS_URL": settings.REDIS_URL,
-        "MEDIA_ROOT": str(settings.MEDIA_ROOT),
-        "LOG_LEVEL": "WARNING",
-    }
 
 
 def test_an_import_survives_the_death_of_its_worker(team, settings, tmp_path):
@@ -72,7 +43,7 @@ def test_an_import_survives_the_death_of_its_worker(team, settings, tmp_path):
 
     worker = subprocess.Popen(
         [sys.executable, str(ROOT / "manage.py"), "rqworker", "default", "--burst"],
-        env=_worker_env(),
+        env=worker_env(),
         cwd=ROOT,
         start_new_session=True,  # its own process group: the work horse dies with it
         stdout=subprocess.DEVNULL,
@@ -86,15 +57,10 @@ def test_an_import_survives_the_death_of_its_worker(team, settings, tmp_path):
             if contact_import.rows_read > 0 or contact_import.is_finished:
                 break
             time.sleep(0.02)
-        # No chance to clean up. RQ puts the job's process in a process group of its
-        # own: the worker first (it cannot start another), then that group.
-        horses = _children(worker.pid)
-        os.killpg(worker.pid, signal.SIGKILL)
-        for pid in horses:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(pid, signal.SIGKILL)
+        kill_worker(worker)  # no chance to clean up
     finally:
-        worker.wait(timeout=30)
+        if worker.poll() is None:
+            kill_worker(worker)
 
     contact_import.refresh_from_db()
     assert contact_import.status == ContactImport.Status.RUNNING, contact_import.status
