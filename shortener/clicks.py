@@ -106,12 +106,14 @@ def click_record(request: HttpRequest, code: str) -> None:
         _schedule_flush()
 
 
-def clicks_flush(*, max_batches: int = 100) -> int:
+def clicks_flush(*, max_batches: int = 100, wait: bool = True) -> int:
     """Move pending click events into Click rows and the links' counters. Safe to run
-    at any time and concurrently (a lock); returns how many clicks were stored."""
+    at any time and concurrently (a lock); returns how many clicks were stored.
+    `wait=False` (a page about to show counts) gives up at once when another flush
+    holds the lock: that one is storing the same clicks."""
     redis = _redis()
     lock = redis.lock(LOCK, timeout=60, blocking_timeout=5)
-    if not lock.acquire():
+    if not lock.acquire(blocking=wait):
         return 0
     stored = 0
     try:

@@ -86,7 +86,7 @@ def link_index(request: AccountRequest) -> HttpResponse:
         )
         messages.success(request, _("Short link %(url)s created.") % {"url": short_url(link)})
         return redirect("shortener:index")
-    clicks_flush(max_batches=2)  # counts are current whenever the page is loaded
+    clicks_flush(max_batches=2, wait=False)  # counts current whenever the page loads
     q = request.GET.get("q", "")
     campaign_links = request.GET.get("campaign") == "1"
     page = keyset_page(
@@ -167,7 +167,7 @@ def link_bulk_delete(request: AccountRequest) -> HttpResponse:
 @shortener_required
 def link_detail(request: AccountRequest, public_id: UUID) -> HttpResponse:
     link = _get_link(request, public_id)
-    clicks_flush(max_batches=2)
+    clicks_flush(max_batches=2, wait=False)
     link.refresh_from_db()
     _decorate([link])
     tz = timezone.get_current_timezone()
