@@ -65,7 +65,7 @@ def test_a_marketer_shortens_finds_deletes_and_sees_clicks(page, browser, live_s
 
     # Tick and delete, with a confirmation; the short URL then answers 404.
     page.goto("/shortener/")
-    page.locator(f"tr[data-code={roses.code}] input[name=ids]").check()
+    page.locator(f'tr[data-code="{roses.code}"] input[name=ids]').check()
     page.get_by_test_id("links-delete").click()
     assert "1 short link will be deleted" in page.get_by_test_id("delete-count").inner_text()
     page.get_by_test_id("confirm-delete").click()
