@@ -265,9 +265,10 @@ def campaign_dispatch(*, campaign_id: int, max_seconds: float | None = None) -> 
     gateway = get_gateway()
     done = 0
     while True:
-        campaign.refresh_from_db(fields=["status"])
-        campaign.account.refresh_from_db(fields=["is_suspended"])
-        if not campaign.account.can_send:
+        campaign.status, suspended = Campaign.objects.values_list(
+            "status", "account__is_suspended"
+        ).get(pk=campaign_id)
+        if suspended:
             # Checked again at send time: a suspension stops what is queued (the
             # sweep's watchdog tries again every minute; lifting it resumes).
             logger.warning("campaign %s: account suspended, nothing submitted", campaign_id)

@@ -133,6 +133,18 @@ NOT_DELIVERED = (
 )
 
 
+def delivery_rate(by_status: dict[str, int]) -> float | None:
+    """Delivered over the messages whose fate is known or lost (delivered, not
+    delivered, unknown); None before any."""
+    delivered = by_status.get(Message.Status.DELIVERED, 0)
+    reached = (
+        delivered
+        + by_status.get(Message.Status.UNKNOWN, 0)
+        + sum(by_status.get(state, 0) for state in NOT_DELIVERED)
+    )
+    return delivered / reached if reached else None
+
+
 def campaign_report(*, campaign: Campaign) -> Report:
     """The campaign's figures, from its messages (test sends left out): one grouped
     count over the (campaign, status) index, one for replies, one for the timeline."""
@@ -162,7 +174,7 @@ def campaign_report(*, campaign: Campaign) -> Report:
         failed=failed,
         pending=pending,
         unknown=unknown,
-        delivery_rate=(delivered / reached) if reached else None,
+        delivery_rate=delivery_rate(by_status),
         stop_replies=replies["stop"],
         replies=replies["all"],
         credits_spent=campaign.credits_reserved - campaign.credits_refunded,
@@ -209,13 +221,7 @@ def campaign_list_figures(*, campaigns: list[Campaign]) -> dict[int, tuple[int, 
             counts.setdefault(campaign_id, {})[state] = n
         for campaign in missing:
             by_status = counts.get(campaign.pk, {})
-            delivered = by_status.get(Message.Status.DELIVERED, 0)
-            reached = (
-                delivered
-                + by_status.get(Message.Status.UNKNOWN, 0)
-                + sum(by_status.get(state, 0) for state in NOT_DELIVERED)
-            )
-            figures = (delivered, delivered / reached if reached else None)
+            figures = (by_status.get(Message.Status.DELIVERED, 0), delivery_rate(by_status))
             result[campaign.pk] = figures
             ttl = _figures_ttl(campaign)
             if ttl:

@@ -43,9 +43,6 @@ def redis_client():
     return django_rq.get_connection("default")
 
 
-_redis = redis_client
-
-
 def _visitor(request: HttpRequest) -> str:
     """A keyed hash of the address and the browser: tells visitors apart, and cannot
     be turned back into an IP address without the secret key."""
@@ -96,22 +93,12 @@ def follow_and_record(request: HttpRequest, code: str):
     return target_load(code) if found == "" else found
 
 
-def click_record(request: HttpRequest, code: str) -> None:
-    """Append one click event for `code` (tests and tools; the redirect uses
-    follow_and_record)."""
-    pipe = redis_client().pipeline(transaction=False)
-    pipe.rpush(PENDING, _event(request, code))
-    pipe.set(SCHEDULED, "1", nx=True, ex=FLUSH_DELAY)
-    if pipe.execute()[1]:
-        _schedule_flush()
-
-
 def clicks_flush(*, max_batches: int = 100, wait: bool = True) -> int:
     """Move pending click events into Click rows and the links' counters. Safe to run
     at any time and concurrently (a lock); returns how many clicks were stored.
     `wait=False` (a page about to show counts) gives up at once when another flush
     holds the lock: that one is storing the same clicks."""
-    redis = _redis()
+    redis = redis_client()
     lock = redis.lock(LOCK, timeout=60, blocking_timeout=5)
     if not lock.acquire(blocking=wait):
         return 0

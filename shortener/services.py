@@ -10,6 +10,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from shortener.clicks import redis_client
 from shortener.models import ShortLink
 from shortener.safety import generate_code, validate_target_url
 from smsmode.accounts.models import Account, User
@@ -100,15 +101,9 @@ def _cache_key(code: str) -> str:
     return f"{_PREFIX}{code}"
 
 
-def _redis():
-    from shortener.clicks import redis_client
-
-    return redis_client()
-
-
 def _forget(codes: list[str]) -> None:
     if codes:
-        _redis().delete(*[_cache_key(code) for code in codes])
+        redis_client().delete(*[_cache_key(code) for code in codes])
 
 
 def target_from_cache(value: bytes | None) -> Target | str | None:
@@ -126,14 +121,14 @@ def target_load(code: str) -> Target | None:
     row = ShortLink.objects.filter(code=code).values_list("pk", "target_url", "expires_at").first()
     key = _cache_key(code)
     if row is None:
-        _redis().set(key, _MISSING, ex=60)
+        redis_client().set(key, _MISSING, ex=60)
         return None
     target = Target(row[0], row[1], row[2].timestamp())
-    _redis().set(key, f"{target.link_id}|{target.expires_at}|{target.url}", ex=CACHE_SECONDS)
+    redis_client().set(key, f"{target.link_id}|{target.expires_at}|{target.url}", ex=CACHE_SECONDS)
     return target
 
 
 def link_lookup(code: str) -> Target | None:
     """The lookup alone (no click), through the same cache."""
-    found = target_from_cache(_redis().get(_cache_key(code)))
+    found = target_from_cache(redis_client().get(_cache_key(code)))
     return target_load(code) if found == "" else found

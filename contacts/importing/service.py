@@ -50,6 +50,7 @@ from django.core.files.uploadedfile import UploadedFile
 from django.core.validators import validate_email
 from django.db import connection, transaction
 from django.db.models import F
+from django.template.defaultfilters import filesizeformat
 from django.utils import timezone
 
 from contacts.importing.reader import ImportFileError, Table, open_table
@@ -121,7 +122,7 @@ def import_create(*, account: Account, by: User | None, upload: UploadedFile) ->
     empty, header-only, binary or not a workbook; nothing is kept then."""
     limit = import_max_bytes()
     if upload.size is not None and upload.size > limit:
-        raise ImportFileError("too_big", limit=_filesize(limit))
+        raise ImportFileError("too_big", limit=filesizeformat(limit))
     contact_import = ContactImport(
         account=account,
         created_by=by,
@@ -142,12 +143,6 @@ def import_create(*, account: Account, by: User | None, upload: UploadedFile) ->
     contact_import.rows_estimate = rows_estimate
     contact_import.save()
     return contact_import
-
-
-def _filesize(size: int) -> str:
-    from django.template.defaultfilters import filesizeformat
-
-    return filesizeformat(size)
 
 
 def import_table(contact_import: ContactImport) -> Table:

@@ -8,7 +8,6 @@ The kill is made deterministic: the test locks one message of the batch in fligh
 the worker blocks while recording the batch's results, after the gateway took it: the
 worst moment, where the carrier has the messages and the database does not know."""
 
-import os
 import subprocess
 import sys
 import tempfile
@@ -18,7 +17,6 @@ from pathlib import Path
 
 import django_rq
 import pytest
-from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import Count
 
@@ -30,7 +28,7 @@ from smsmode.billing.models import LedgerKind
 from smsmode.billing.services import credits_add
 from smsmode.sms.gateways.sandbox import RECORD_KEY
 from tests.campaigns.conftest import make_campaign
-from tests.workers import kill_worker
+from tests.workers import kill_worker, worker_env
 
 ROOT = Path(__file__).resolve().parents[2]
 ROWS = 20_000
@@ -39,35 +37,20 @@ KILL_AFTER = 3_000  # submitted messages before the kill
 pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
-def _worker_env() -> dict[str, str]:
-    db = connection.settings_dict
-    auth = db["USER"] + (f":{db['PASSWORD']}" if db.get("PASSWORD") else "")
-    # Not a test process: settings must not move it to another Redis database.
-    inherited = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST_")}
-    return {
-        **inherited,
-        "DATABASE_URL": f"postgres://{auth}@{db['HOST']}:{db['PORT']}/{db['NAME']}",
-        "REDIS_URL": settings.REDIS_URL,
-        "SMS_GATEWAY": "sandbox",
-        "SMS_SANDBOX_RECORD": "True",
-        "SMS_SANDBOX_REPORT_DELAY": "3600",  # no delivery report in the picture
-        "SMS_SUBMIT_PER_SECOND": "0",
-        "LOG_LEVEL": "WARNING",
-    }
-
-
 def _start_worker(log) -> subprocess.Popen:
     return subprocess.Popen(
         [sys.executable, str(ROOT / "manage.py"), "rqworker", "sms", "--burst"],
-        env=_worker_env(),
+        env=worker_env(
+            SMS_GATEWAY="sandbox",
+            SMS_SANDBOX_RECORD="True",
+            SMS_SANDBOX_REPORT_DELAY="3600",  # no delivery report in the picture
+            SMS_SUBMIT_PER_SECOND="0",
+        ),
         cwd=ROOT,
         start_new_session=True,  # its own process group: the work horse dies with it
         stdout=log,
         stderr=subprocess.STDOUT,
     )
-
-
-_kill_worker = kill_worker
 
 
 def _seed_list(account) -> ContactList:
@@ -193,12 +176,12 @@ def test_a_dispatch_survives_the_death_of_its_worker_and_submits_nothing_twice(t
                     worker=worker,
                     log=log,
                 )
-                _kill_worker(worker)  # no chance to clean up
+                kill_worker(worker)  # no chance to clean up
             # Released: the dead worker's backend finds its client gone and rolls back.
             _wait(lambda: _other_backends() == 0, timeout=30, what="the dead backend to end")
         finally:
             if worker.poll() is None:
-                _kill_worker(worker)
+                kill_worker(worker)
 
         submitted_at_death = _count(campaign, Message.Status.SUBMITTED)
         assert KILL_AFTER <= submitted_at_death < ROWS - BATCH
@@ -224,7 +207,7 @@ def test_a_dispatch_survives_the_death_of_its_worker_and_submits_nothing_twice(t
             second.wait(timeout=120)
         finally:
             if second.poll() is None:
-                _kill_worker(second)
+                kill_worker(second)
         assert second.returncode == 0, _read(log)
         assert messages_sweep_stale() == 0
 
