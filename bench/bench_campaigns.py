@@ -34,6 +34,7 @@ from django.db import DatabaseError, connection, transaction
 
 ROOT = Path(__file__).resolve().parent.parent
 BODY = "Hello {first_name|friend}, your order has shipped. Track it in the app."
+BODY_LINK = "Hello {first_name|friend}, your order has shipped: https://shop.example/track?s=sms"
 
 
 def _sql(statement: str, params=None):
@@ -72,12 +73,12 @@ def _seed_list(account_id: int, name: str, rows: int) -> int:
     return lst.pk
 
 
-def _scheduled(account, list_id: int, name: str):
+def _scheduled(account, list_id: int, name: str, body: str = BODY):
     from campaigns.models import Campaign, Kind
     from campaigns.services import campaign_schedule
 
     campaign = Campaign.objects.create(
-        account=account, name=name, kind=Kind.NOTIFICATION, sender_id="ACME", body=BODY
+        account=account, name=name, kind=Kind.NOTIFICATION, sender_id="ACME", body=body
     )
     campaign.lists.set([list_id])
     assert campaign_schedule(campaign=campaign)
@@ -97,9 +98,11 @@ def _empty_queues() -> None:
 def _export(campaign_id: int, path: Path) -> int:
     from campaigns.services import _MESSAGE_COLUMNS
 
+    columns = ", ".join(_MESSAGE_COLUMNS)
+
     with open(path, "wb") as out, connection.cursor() as cursor:
         sql = (
-            f"COPY (SELECT {_MESSAGE_COLUMNS} FROM campaigns_message "
+            f"COPY (SELECT {columns} FROM campaigns_message "
             f"WHERE campaign_id = {int(campaign_id)} ORDER BY id) TO STDOUT"
         )
         with cursor.cursor.copy(sql) as copy:
@@ -111,6 +114,8 @@ def _export(campaign_id: int, path: Path) -> int:
 def _copy_into(table: str, path: Path) -> float:
     from campaigns.services import _MESSAGE_COLUMNS
 
+    columns = ", ".join(_MESSAGE_COLUMNS)
+
     _checkpoint()
     with connection.cursor() as cursor:
         start = time.perf_counter()
@@ -118,7 +123,7 @@ def _copy_into(table: str, path: Path) -> float:
         with (
             transaction.atomic(),
             open(path, "rb") as source,
-            cursor.cursor.copy(f"COPY {table} ({_MESSAGE_COLUMNS}) FROM STDIN") as copy,
+            cursor.cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
         ):
             while chunk := source.read(1 << 20):
                 copy.write(chunk)
@@ -142,7 +147,7 @@ def _clone(table: str, *, indexed: bool) -> None:
         )
 
 
-def _bench_launch(account, rows: int, tmp: Path) -> None:
+def _bench_launch(account, rows: int, tmp: Path) -> tuple[int, float]:
     from campaigns.models import Campaign, Message
     from campaigns.services import campaign_launch
 
@@ -171,7 +176,7 @@ def _bench_launch(account, rows: int, tmp: Path) -> None:
     path.unlink()
     # Out of the way of the dispatch measures.
     Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.CANCELLED)
-    _sql("TRUNCATE campaigns_message")
+    _sql("TRUNCATE campaigns_message CASCADE")
     _sql("VACUUM ANALYZE campaigns_message")
 
     print(f"   (1) launch of {rows:,} recipients, one merge field ({size_mb:.0f} MB of rows)")
@@ -188,6 +193,43 @@ def _bench_launch(account, rows: int, tmp: Path) -> None:
         f"     {rows / launch:,.0f} recipients/s; bench process peak RSS "
         f"{rss_before:.0f} MB before, {rss_after:.0f} MB after"
     )
+    return list_id, launch
+
+
+def _bench_tracked_launch(account, list_id: int, rows: int, untracked: float) -> None:
+    """(1b) The same launch with a link in the message, on a plan with the shortener:
+    each recipient gets a short link of their own (codes drawn and checked in bulk,
+    COPY into shortener_shortlink beside the messages)."""
+    from campaigns.models import Campaign, Message
+    from campaigns.services import campaign_launch
+    from shortener.models import ShortLink
+    from smsmode.accounts.models import Account
+    from smsmode.billing.models import Plan
+
+    Account.objects.filter(pk=account.pk).update(plan=Plan.objects.get(code="medium"))
+    account.refresh_from_db()
+    campaign = _scheduled(account, list_id, "Tracked launch bench", body=BODY_LINK)
+    _empty_queues()
+    _checkpoint()
+    start = time.perf_counter()
+    status = campaign_launch(campaign_id=campaign.pk)
+    launch = time.perf_counter() - start
+    _empty_queues()
+    assert status == Campaign.Status.SENDING, status
+    links = ShortLink.objects.filter(campaign=campaign).count()
+    assert links == rows, links
+    sample = Message.objects.filter(campaign=campaign).values_list("body", flat=True).first()
+    Campaign.objects.filter(pk=campaign.pk).update(status=Campaign.Status.CANCELLED)
+    _sql("TRUNCATE campaigns_message, shortener_shortlink CASCADE")
+    _sql("VACUUM ANALYZE campaigns_message")
+    Account.objects.filter(pk=account.pk).update(plan=Plan.objects.get(code="start"))
+    account.refresh_from_db()
+    print(f"   (1b) the same launch with a link: {rows:,} per-recipient short links")
+    print(
+        f"   campaign_launch with click tracking                  {launch:7.2f} s"
+        f"  = {launch / untracked:.2f}x the launch without links"
+    )
+    print(f"     e.g. {sample!r}")
 
 
 # -------------------------------------------------------------------- (2) dispatch
@@ -345,5 +387,6 @@ def run() -> None:
     account.refresh_from_db()
     _seed_contacts(account.pk, max(rows, dispatch_rows))
     with tempfile.TemporaryDirectory(prefix="bench-campaigns-") as tmp:
-        _bench_launch(account, rows, Path(tmp))
+        list_id, untracked = _bench_launch(account, rows, Path(tmp))
+    _bench_tracked_launch(account, list_id, rows, untracked)
     _bench_dispatch(account, dispatch_rows)

@@ -60,6 +60,12 @@ class Campaign(models.Model):
     segments = models.PositiveIntegerField(default=0)
     credits_reserved = models.DecimalField(max_digits=14, decimal_places=2, default=0)
     credits_refunded = models.DecimalField(max_digits=14, decimal_places=2, default=0)
+    # Click tracking: the per-recipient short links made at launch, the clicks on them
+    # (people, not bots) and the recipients who clicked at least once; maintained by
+    # shortener.clicks.clicks_flush.
+    tracked_links = models.PositiveIntegerField(default=0)
+    clicks = models.PositiveIntegerField(default=0)
+    clickers = models.PositiveIntegerField(default=0)
     dispatch_heartbeat = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -133,6 +139,8 @@ class Message(models.Model):
     claimed_at = models.DateTimeField(null=True, blank=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
     final_at = models.DateTimeField(null=True, blank=True)
+    # The first click (by a person) on one of the message's short links.
+    clicked_at = models.DateTimeField(_("clicked"), null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -152,6 +160,12 @@ class Message(models.Model):
                 fields=["provider_id"],
                 name="message_provider_id",
                 condition=~models.Q(provider_id=""),
+            ),
+            # The report's "who clicked", newest first: only clicked messages are in it.
+            models.Index(
+                fields=["campaign", "-clicked_at"],
+                name="message_clicked",
+                condition=models.Q(clicked_at__isnull=False),
             ),
             # The sweep of messages left in submitting by a dead worker.
             models.Index(

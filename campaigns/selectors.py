@@ -22,6 +22,7 @@ from campaigns.services import (
     list_contacts_query,
 )
 from contacts.forms import phone_international
+from shortener.tracking import URL_IN_TEXT, placeholder_url
 
 SAMPLE = 300
 
@@ -40,6 +41,9 @@ class Estimate:
     preview_for: str
     start: dict
     missing: Decimal = Decimal(0)
+    tracked_links: int = 0  # links of the message shortened per recipient
+    untracked_links: int = 0  # links left as written (the plan has no shortener)
+    short_url_sample: str = ""
 
     @property
     def balance_after(self) -> Decimal:
@@ -100,6 +104,11 @@ def campaign_estimate(*, campaign: Campaign, at: datetime.datetime | None = None
     )
     if cost > account.credit_balance:
         estimate.missing = cost - account.credit_balance
+    if renderer.track:
+        estimate.tracked_links = len(rendered.targets)
+        estimate.short_url_sample = placeholder_url()
+    else:
+        estimate.untracked_links = len(URL_IN_TEXT.findall(rendered.text))
     return estimate
 
 
@@ -117,6 +126,10 @@ class Report:
     replies: int
     credits_spent: Decimal
     timeline: list[tuple[datetime.datetime, int]] = field(default_factory=list)
+    tracked: bool = False  # the campaign's links were shortened per recipient
+    clicks: int = 0
+    clickers: int = 0
+    click_rate: float | None = None
 
 
 PENDING = (
@@ -143,6 +156,14 @@ def delivery_rate(by_status: dict[str, int]) -> float | None:
         + sum(by_status.get(state, 0) for state in NOT_DELIVERED)
     )
     return delivered / reached if reached else None
+
+
+def click_rate(campaign: Campaign, delivered: int) -> float | None:
+    """CTR: the recipients who clicked (people, not link previews) over the messages
+    delivered; None for a campaign without tracked links or before any delivery."""
+    if not campaign.tracked_links or not delivered:
+        return None
+    return min(campaign.clickers / delivered, 1.0)
 
 
 def campaign_report(*, campaign: Campaign) -> Report:
@@ -179,6 +200,10 @@ def campaign_report(*, campaign: Campaign) -> Report:
         replies=replies["all"],
         credits_spent=campaign.credits_reserved - campaign.credits_refunded,
         timeline=timeline,
+        tracked=bool(campaign.tracked_links),
+        clicks=campaign.clicks,
+        clickers=campaign.clickers,
+        click_rate=click_rate(campaign, delivered),
     )
 
 

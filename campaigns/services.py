@@ -27,8 +27,10 @@ from django.utils import timezone
 from campaigns.models import Campaign, Kind, Message
 from campaigns.rendering import Template, contact_values, parse_template
 from contacts.models import Contact, Membership, OptOut
+from shortener.tracking import Split, draw_codes, placeholder_url, short_url_for, split_links
 from smsmode.accounts.models import Account, User
-from smsmode.billing.models import LedgerKind
+from smsmode.billing.features import account_has_feature
+from smsmode.billing.models import Feature, LedgerKind
 from smsmode.billing.services import InsufficientCredits, credits_add
 from smsmode.sms.encoding import count_segments
 from smsmode.sms.numbers import PhoneNumberError, normalize_phone_fast
@@ -38,6 +40,7 @@ from smsmode.sms.windows import held_until
 logger = logging.getLogger(__name__)
 
 COPY_BATCH = 10_000
+LINK_LIFETIME = datetime.timedelta(days=31)  # a campaign's links, from its launch
 MAX_TEST_NUMBERS = 5
 _NUMBER_SPLIT = re.compile(r"[\n,;]+")
 
@@ -165,58 +168,205 @@ def campaign_audience(*, campaign: Campaign) -> Audience:
 
 @dataclass
 class Rendered:
-    text: str
+    text: str  # with a placeholder short URL for each tracked link
     encoding: str
     segments: int
+    split: Split | None = None  # a tracked message: its text around the links
+
+    @property
+    def targets(self) -> tuple[str, ...]:
+        return self.split.targets if self.split else ()
 
 
 class Renderer:
-    """Renders and counts messages of one campaign; a static text is counted once."""
+    """Renders and counts messages of one campaign; a static text is counted once.
 
-    def __init__(self, campaign: Campaign, account: Account) -> None:
+    With click tracking (the plan's URL shortener), each http(s) link is counted as a
+    short URL of the real length; `finish` puts in the recipient's own codes."""
+
+    def __init__(self, campaign: Campaign, account: Account, *, track: bool | None = None) -> None:
         self.campaign = campaign
         self.account = account
         self.template: Template = parse_template(campaign.body)
+        self.track = account_has_feature(account, Feature.URL_SHORTENER) if track is None else track
         self._static: Rendered | None = None
+        self._checked: dict[str, str | None] = {}
+        self._placeholder = placeholder_url()
+        self._url_prefix = short_url_for("")  # settings read once, not per link
 
     def render(self, values: dict) -> Rendered:
         if self.template.is_static:
             if self._static is None:
-                self._static = self._count(self.template.render({}))
+                self._static = self._make(self.template.render({}))
             return self._static
-        return self._count(self.template.render(values))
+        return self._make(self.template.render(values))
 
-    def _count(self, body: str) -> Rendered:
+    def finish(self, rendered: Rendered, codes: list[str]) -> str:
+        """The text as sent: the rendering with these codes in its short URLs."""
+        if rendered.split is None:
+            return rendered.text
+        urls = [self._url_prefix + code for code in codes]
+        return final_text(self.campaign, self.account, rendered.split.fill(urls))
+
+    def _make(self, body: str) -> Rendered:
+        split = None
+        if self.track:
+            if len(self._checked) > 10_000:  # links with merge fields: each one differs
+                self._checked.clear()
+            split = split_links(body, self._checked)
+            if split.targets:
+                body = split.fill([self._placeholder] * len(split.targets))
+            else:
+                split = None
         text = final_text(self.campaign, self.account, body)
         encoding, segments = count_segments(text)
-        return Rendered(text, encoding, segments)
+        return Rendered(text, encoding, segments, split)
 
 
-# ------------------------------------------------------------------ inserting messages
+# ------------------------------------------------------------------ inserting rows
 
 _MESSAGE_COLUMNS = (
-    "public_id, account_id, campaign_id, contact_id, is_test, kind, phone, sender, body, "
-    "encoding, segments, cost, status, provider_id, error_code, attempts, not_before, "
-    "created_at"
+    "public_id",
+    "account_id",
+    "campaign_id",
+    "contact_id",
+    "is_test",
+    "kind",
+    "phone",
+    "sender",
+    "body",
+    "encoding",
+    "segments",
+    "cost",
+    "status",
+    "provider_id",
+    "error_code",
+    "attempts",
+    "not_before",
+    "created_at",
+)
+_LINK_COLUMNS = (
+    "public_id",
+    "account_id",
+    "code",
+    "target_url",
+    "name",
+    "expires_at",
+    "campaign_id",
+    "message_id",
+    "clicks",
+    "unique_clicks",
+    "bot_clicks",
+    "created_at",
 )
 
 
-def _insert_messages(rows: Iterable[tuple]) -> None:
-    """Insert message rows (in _MESSAGE_COLUMNS order), COPY_BATCH at a time: COPY on
-    PostgreSQL. Each batch is read before its COPY starts: the rows come from a
-    server-side cursor on the same connection, which cannot be read during a COPY."""
-    source = iter(rows)
-    postgres = connection.vendor == "postgresql"
-    sql = f"INSERT INTO campaigns_message ({_MESSAGE_COLUMNS}) VALUES ({', '.join(['%s'] * 18)})"
+def _copy_rows(table: str, columns: tuple[str, ...], batch: list[tuple]) -> None:
+    """Insert rows (in `columns` order; UUIDs first): COPY on PostgreSQL. The batch is
+    a list, read before the COPY starts: rows come from a server-side cursor on the
+    same connection, which cannot be read during a COPY."""
+    names = ", ".join(columns)
     with connection.cursor() as cursor:
-        while batch := list(itertools.islice(source, COPY_BATCH)):
-            if postgres:
-                copy_sql = f"COPY campaigns_message ({_MESSAGE_COLUMNS}) FROM STDIN"
-                with cursor.cursor.copy(copy_sql) as copy:
-                    for row in batch:
-                        copy.write_row(row)
-            else:
-                cursor.executemany(sql, [(row[0].hex, *row[1:]) for row in batch])
+        if connection.vendor == "postgresql":
+            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
+                for row in batch:
+                    copy.write_row(row)
+        else:
+            marks = ", ".join(["%s"] * len(columns))
+            cursor.executemany(
+                f"INSERT INTO {table} ({names}) VALUES ({marks})",
+                [(row[0].hex, *row[1:]) for row in batch],
+            )
+
+
+def _message_ids(public_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
+    """The ids the database gave to messages just inserted, by public id (one array
+    parameter on PostgreSQL: the ORM's IN of 10,000 values costs more to build than
+    to run)."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT public_id, id FROM campaigns_message WHERE public_id = ANY(%s)",
+                [public_ids],
+            )
+            return dict(cursor.fetchall())
+    return dict(Message.objects.filter(public_id__in=public_ids).values_list("public_id", "pk"))
+
+
+def _write_messages(
+    renderer: Renderer,
+    batch: list[_Recipient],
+    *,
+    price: Decimal,
+    sender: str,
+    now: datetime.datetime,
+    is_test: bool,
+) -> tuple[int, int]:
+    """Render and insert one batch of messages, and the recipients' own short links
+    when the campaign tracks clicks. Returns (segments, links)."""
+    campaign, account = renderer.campaign, renderer.account
+    renderings = [renderer.render(recipient.values) for recipient in batch]
+    wanted = sum(len(rendered.targets) for rendered in renderings)
+    codes = iter(draw_codes(wanted)) if wanted else iter(())
+    messages: list[tuple] = []
+    links: list[tuple[str, str, uuid.UUID]] = []
+    segments = 0
+    for recipient, rendered in zip(batch, renderings, strict=True):
+        public_id = uuid.uuid4()
+        text = rendered.text
+        if rendered.split is not None:
+            mine = [next(codes) for _target in rendered.targets]
+            text = renderer.finish(rendered, mine)
+            links.extend(zip(mine, rendered.targets, itertools.repeat(public_id), strict=False))
+        segments += rendered.segments
+        messages.append(
+            (
+                public_id,
+                account.pk,
+                campaign.pk,
+                recipient.contact_id,
+                is_test,
+                campaign.kind,
+                recipient.phone,
+                sender,
+                text,
+                rendered.encoding,
+                rendered.segments,
+                price * rendered.segments,
+                Message.Status.QUEUED,
+                "",
+                "",
+                0,
+                None,
+                now,
+            )
+        )
+    _copy_rows("campaigns_message", _MESSAGE_COLUMNS, messages)
+    if links:
+        ids = _message_ids(list({public_id for _c, _t, public_id in links}))
+        expires = now + LINK_LIFETIME
+        _copy_rows(
+            "shortener_shortlink",
+            _LINK_COLUMNS,
+            [
+                (
+                    uuid.uuid4(),
+                    account.pk,
+                    code,
+                    target,
+                    "",
+                    expires,
+                    campaign.pk,
+                    ids[pid],
+                    0,
+                    0,
+                    0,
+                    now,
+                )
+                for code, target, pid in links
+            ],
+        )
+    return segments, len(links)
 
 
 # --------------------------------------------------------------------------- launch
@@ -325,35 +475,15 @@ def campaign_launch(*, campaign_id: int) -> str:
             renderer = Renderer(campaign, account)
             price = account.plan.credits_per_segment.quantize(Decimal("0.01"))
             sender = campaign.sender_id or account.default_sender_id
-            totals = {"recipients": 0, "segments": 0}
-
-            def rows() -> Iterator[tuple]:
-                for recipient in audience.recipients:
-                    rendered = renderer.render(recipient.values)
-                    totals["recipients"] += 1
-                    totals["segments"] += rendered.segments
-                    yield (
-                        uuid.uuid4(),
-                        account.pk,
-                        campaign.pk,
-                        recipient.contact_id,
-                        False,
-                        campaign.kind,
-                        recipient.phone,
-                        sender,
-                        rendered.text,
-                        rendered.encoding,
-                        rendered.segments,
-                        price * rendered.segments,
-                        Message.Status.QUEUED,
-                        "",
-                        "",
-                        0,
-                        None,
-                        now,
-                    )
-
-            _insert_messages(rows())
+            totals = {"recipients": 0, "segments": 0, "links": 0}
+            reader = iter(audience.recipients)
+            while batch := list(itertools.islice(reader, COPY_BATCH)):
+                segments, links = _write_messages(
+                    renderer, batch, price=price, sender=sender, now=now, is_test=False
+                )
+                totals["recipients"] += len(batch)
+                totals["segments"] += segments
+                totals["links"] += links
             cost = price * totals["segments"]
             if cost:
                 credits_add(
@@ -372,6 +502,7 @@ def campaign_launch(*, campaign_id: int) -> str:
                 excluded_duplicate=audience.duplicate,
                 excluded_invalid=audience.invalid,
                 credits_reserved=cost,
+                tracked_links=totals["links"],
                 launch_error="",
             )
             if totals["recipients"]:
@@ -462,26 +593,12 @@ def campaign_test_send(*, campaign: Campaign, numbers: list[str], by: User | Non
     renderer = Renderer(campaign, account)
     price = account.plan.credits_per_segment
     sender = campaign.sender_id or account.default_sender_id
+    recipients = [_Recipient(None, phone, known.get(phone, {})) for phone in phones]
+    cost = sum(
+        (price * renderer.render(recipient.values).segments for recipient in recipients),
+        Decimal(0),
+    )
     with transaction.atomic():
-        messages = []
-        for phone in phones:
-            rendered = renderer.render(known.get(phone, {}))
-            messages.append(
-                Message(
-                    account=account,
-                    campaign=campaign,
-                    is_test=True,
-                    kind=campaign.kind,
-                    phone=phone,
-                    sender=sender,
-                    body=rendered.text,
-                    encoding=rendered.encoding,
-                    segments=rendered.segments,
-                    cost=price * rendered.segments,
-                    status=Message.Status.QUEUED,
-                )
-            )
-        cost = sum((m.cost for m in messages), Decimal(0))
         if cost:
             credits_add(
                 account_id=account.pk,
@@ -490,6 +607,8 @@ def campaign_test_send(*, campaign: Campaign, numbers: list[str], by: User | Non
                 description=f"Test: {campaign.name}"[:255],
                 by_user=by,
             )
-        Message.objects.bulk_create(messages)
+        _write_messages(
+            renderer, recipients, price=price, sender=sender, now=timezone.now(), is_test=True
+        )
         transaction.on_commit(lambda: enqueue_dispatch(campaign.pk, jobs=1))
-    return len(messages)
+    return len(recipients)

@@ -116,6 +116,36 @@ def clicks_flush(*, max_batches: int = 100, wait: bool = True) -> int:
     return stored
 
 
+def _count_for_campaigns(events: list[dict]) -> None:
+    """Per-recipient links: the campaign's clicks, and its clickers (a message's first
+    click by a person marks it clicked). Test sends count for nobody."""
+    from campaigns.models import Campaign, Message
+
+    if not events:
+        return
+    first: dict[int, float] = {}
+    for event in events:
+        first[event["message"]] = min(first.get(event["message"], event["at"]), event["at"])
+    messages = Message.objects.filter(pk__in=first, is_test=False, campaign__isnull=False)
+    rows = list(messages.values_list("pk", "campaign_id", "clicked_at"))
+    campaign_of = {pk: campaign_id for pk, campaign_id, _at in rows}
+    clicks: Counter = Counter(
+        campaign_of[e["message"]] for e in events if e["message"] in campaign_of
+    )
+    # Only the flush writes clicked_at, under its lock: what was read is still true.
+    newly = [
+        Message(pk=pk, clicked_at=datetime.datetime.fromtimestamp(first[pk], tz=datetime.UTC))
+        for pk, _campaign_id, clicked_at in rows
+        if clicked_at is None
+    ]
+    Message.objects.bulk_update(newly, ["clicked_at"], batch_size=1000)
+    clickers: Counter = Counter(campaign_of[message.pk] for message in newly)
+    for campaign_id, n in clicks.items():
+        Campaign.objects.filter(pk=campaign_id).update(
+            clicks=F("clicks") + n, clickers=F("clickers") + clickers[campaign_id]
+        )
+
+
 def _store(events: list[dict]) -> int:
     ids = {uuid.UUID(event["id"]) for event in events}
     seen = set(Click.objects.filter(event_id__in=ids).values_list("event_id", flat=True))
@@ -123,16 +153,17 @@ def _store(events: list[dict]) -> int:
     # Events name codes: keep those of links that exist and had not expired when
     # clicked (the redirect records before it knows; it answered 404 or 410 then).
     links = {
-        code: (pk, expires.timestamp())
-        for code, pk, expires in ShortLink.objects.filter(
+        code: (pk, expires.timestamp(), message_id)
+        for code, pk, expires, message_id in ShortLink.objects.filter(
             code__in={event["code"] for event in fresh}
-        ).values_list("code", "pk", "expires_at")
+        ).values_list("code", "pk", "expires_at", "message_id")
     }
     kept = []
     for event in fresh:
         link = links.get(event["code"])
         if link is not None and event["at"] < link[1]:
             event["link"] = link[0]
+            event["message"] = link[2]
             kept.append(event)
     fresh = kept
     if not fresh:
@@ -179,6 +210,7 @@ def _store(events: list[dict]) -> int:
         last[row.link_id] = max(last[row.link_id], row.at)
     with transaction.atomic():
         Click.objects.bulk_create(rows, batch_size=1000)
+        _count_for_campaigns([event for event in fresh if event["message"] and not event["bot"]])
         for link_id in last:
             ShortLink.objects.filter(pk=link_id).update(
                 clicks=F("clicks") + clicks[link_id],

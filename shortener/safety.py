@@ -409,3 +409,24 @@ def generate_code(length: int) -> str:
     if length < MIN_CODE_LENGTH:
         raise ValueError(f"a code has at least {MIN_CODE_LENGTH} characters, not {length}")
     return "".join(secrets.choice(ALPHABET) for _ in range(length))
+
+
+# Bytes 0..247 map evenly onto the 31 characters (8 * 31 = 248); 248..255 are dropped.
+_CODE_TABLE: Final = bytes(ord(ALPHABET[b % len(ALPHABET)]) for b in range(256))
+_CODE_DROP: Final = bytes(range(8 * len(ALPHABET), 256))
+
+
+def generate_codes(length: int, count: int) -> list[str]:
+    """``count`` codes at once, as uniform and unguessable as ``generate_code`` (random
+    bytes from the secrets module, the few that would bias the draw dropped), about a
+    hundred times faster: a campaign draws a code per recipient and link."""
+    if length < MIN_CODE_LENGTH:
+        raise ValueError(f"a code has at least {MIN_CODE_LENGTH} characters, not {length}")
+    need = length * count
+    chars = b""
+    while len(chars) < need:
+        chars += secrets.token_bytes(need - len(chars) + need // 16 + 16).translate(
+            _CODE_TABLE, _CODE_DROP
+        )
+    text = chars[:need].decode("ascii")
+    return [text[i : i + length] for i in range(0, need, length)]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import QuerySet
 from django.utils import timezone
@@ -13,6 +12,7 @@ from django.utils import timezone
 from shortener.clicks import redis_client
 from shortener.models import ShortLink
 from shortener.safety import generate_code, validate_target_url
+from shortener.tracking import code_length, short_url_for
 from smsmode.accounts.models import Account, User
 
 DEFAULT_LIFETIME = datetime.timedelta(days=31)  # "one month from today"
@@ -20,20 +20,9 @@ CACHE_SECONDS = 300
 _MISSING = "-"
 
 
-def code_length() -> int:
-    """The code fills a 12-character short URL: SHORT_LINK_DOMAIN + "/" + code (8 without
-    a domain, in development; never fewer than 5)."""
-    domain = settings.SHORT_LINK_DOMAIN
-    if not domain:
-        return 8
-    return max(5, 12 - len(domain) - 1)
-
-
 def short_url(link: ShortLink) -> str:
     """The URL as it goes into an SMS: `domain/code`, or the app's own `/s/code`."""
-    if settings.SHORT_LINK_DOMAIN:
-        return f"{settings.SHORT_LINK_DOMAIN}/{link.code}"
-    return f"{settings.SITE_ROOT.rstrip('/')}/s/{link.code}"
+    return short_url_for(link.code)
 
 
 def default_expiry(now: datetime.datetime | None = None) -> datetime.datetime:

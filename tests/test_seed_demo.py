@@ -70,7 +70,11 @@ def test_it_is_idempotent():
     sale = account.campaigns.get(name="Black Friday")
     assert sale.messages.filter(status="delivered").count() > 0.9 * sale.recipients
     assert sale.credits_refunded > 0 and sale.replies.filter(is_stop=True).count() == 1
-    links = account.short_links.order_by("name")
+    # Each recipient of the sale had a short link of their own; about one in five clicked.
+    assert sale.tracked_links == sale.recipients
+    assert 0.1 * sale.recipients < sale.clickers < 0.3 * sale.recipients
+    assert sale.clicks >= sale.clickers == sale.messages.filter(clicked_at__isnull=False).count()
+    links = account.short_links.filter(campaign__isnull=True).order_by("name")
     assert links.count() == 4 and all(link.clicks > 0 for link in links)
     assert links.filter(expires_at__lt=timezone.now()).count() == 1
     contact_import = account.imports.get()

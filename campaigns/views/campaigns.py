@@ -18,7 +18,12 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 
 from campaigns.forms import CampaignForm, ReadyCheck, SendForm, TestSendForm
 from campaigns.models import Campaign, Kind, Message
-from campaigns.selectors import campaign_estimate, campaign_list_figures, campaign_report
+from campaigns.selectors import (
+    campaign_estimate,
+    campaign_list_figures,
+    campaign_report,
+    click_rate,
+)
 from campaigns.services import (
     MAX_TEST_NUMBERS,
     CampaignError,
@@ -32,8 +37,12 @@ from campaigns.services import (
 from contacts.exports import Echo, csv_safe
 from contacts.forms import phone_international
 from contacts.models import CustomField
+from shortener.clicks import clicks_flush
+from shortener.tracking import placeholder_url
 from smsmode.accounts.access import account_required
 from smsmode.accounts.middleware import AccountRequest
+from smsmode.billing.features import account_has_feature
+from smsmode.billing.models import Feature
 from smsmode.billing.services import InsufficientCredits
 from smsmode.sms.stop import stop_code_for, stop_mention
 
@@ -71,6 +80,8 @@ def campaign_list(request: AccountRequest) -> HttpResponse:
     figures = campaign_list_figures(campaigns=rows)
     for campaign in rows:
         campaign.delivered, campaign.delivery_rate = figures.get(campaign.pk, (0, None))
+        rate = click_rate(campaign, campaign.delivered)
+        campaign.ctr_percent = None if rate is None else rate * 100
     return render(
         request,
         "campaigns/campaign_list.html",
@@ -98,6 +109,10 @@ def _editor_context(request: AccountRequest, campaign: Campaign | None, form: Ca
         "form": form,
         "custom_fields": custom_fields,
         "stop_mention": stop_mention(stop_code_for(account)),
+        # The counter counts links as short URLs when the plan shortens them.
+        "short_url_placeholder": placeholder_url()
+        if account_has_feature(account, Feature.URL_SHORTENER)
+        else "",
         "send_form": SendForm(),
         "test_form": TestSendForm(),
     }
@@ -304,23 +319,51 @@ def campaign_duplicate_view(request: AccountRequest, public_id: UUID) -> HttpRes
 
 
 def _report_context(campaign: Campaign) -> dict:
+    if campaign.tracked_links:
+        clicks_flush(max_batches=2, wait=False)  # the click figures current
+        campaign.refresh_from_db(fields=["clicks", "clickers"])
     report = campaign_report(campaign=campaign)
     recent = list(
         # In id order: the campaign's messages are contiguous in the primary key, so
         # this reads 50 rows, not a sort of the whole campaign on every poll.
         Message.objects.filter(campaign=campaign)
         .order_by("id")
-        .only("phone", "status", "error_code", "segments", "submitted_at", "final_at", "is_test")[
-            :REPORT_MESSAGES
-        ]
+        .only(
+            "phone",
+            "status",
+            "error_code",
+            "segments",
+            "submitted_at",
+            "final_at",
+            "is_test",
+            "clicked_at",
+        )[:REPORT_MESSAGES]
     )
     for message in recent:
         message.phone_display = phone_international(message.phone)
+    clicked = []
+    if report.tracked:
+        clicked = list(
+            Message.objects.filter(campaign=campaign, clicked_at__isnull=False, is_test=False)
+            .order_by("-clicked_at")
+            .select_related("contact")
+            .only(
+                "phone",
+                "clicked_at",
+                "contact__public_id",
+                "contact__first_name",
+                "contact__last_name",
+            )[:REPORT_MESSAGES]
+        )
+        for message in clicked:
+            message.phone_display = phone_international(message.phone)
     peak = max((n for _hour, n in report.timeline), default=0)
     return {
         "campaign": campaign,
         "report": report,
         "recent": recent,
+        "clicked": clicked,
+        "ctr_percent": None if report.click_rate is None else report.click_rate * 100,
         "timeline": [
             (hour, n, round(n * 100 / peak) if peak else 0) for hour, n in report.timeline
         ],
@@ -350,17 +393,35 @@ def _messages_csv(campaign: Campaign) -> Iterator[str]:
     writer = csv.writer(Echo())
     yield "\ufeff"
     yield writer.writerow(
-        ["phone", "status", "error", "segments", "cost", "submitted_at", "final_at", "text"]
+        [
+            "phone",
+            "status",
+            "error",
+            "segments",
+            "cost",
+            "submitted_at",
+            "final_at",
+            "clicked_at",
+            "text",
+        ]
     )
     rows = (
         Message.objects.filter(campaign=campaign, is_test=False)
         .order_by("id")
         .values_list(
-            "phone", "status", "error_code", "segments", "cost", "submitted_at", "final_at", "body"
+            "phone",
+            "status",
+            "error_code",
+            "segments",
+            "cost",
+            "submitted_at",
+            "final_at",
+            "clicked_at",
+            "body",
         )
         .iterator(chunk_size=2000)
     )
-    for phone, state, error, segments, cost, submitted, final, body in rows:
+    for phone, state, error, segments, cost, submitted, final, clicked, body in rows:
         yield writer.writerow(
             [
                 csv_safe(phone),
@@ -370,6 +431,7 @@ def _messages_csv(campaign: Campaign) -> Iterator[str]:
                 cost,
                 submitted.isoformat() if submitted else "",
                 final.isoformat() if final else "",
+                clicked.isoformat() if clicked else "",
                 csv_safe(body),
             ]
         )

@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
+from contacts.forms import phone_international
 from contacts.selectors import SORT_CREATED, keyset_page
 from shortener.clicks import clicks_flush
 from shortener.forms import LinkCreateForm, LinkEditForm
@@ -53,7 +54,11 @@ def shortener_required(view: Callable) -> Callable:
 
 def _get_link(request: AccountRequest, public_id: UUID) -> ShortLink:
     """A link of the current account; anyone else's is a 404."""
-    return get_object_or_404(ShortLink, account=request.account, public_id=public_id)
+    return get_object_or_404(
+        ShortLink.objects.select_related("campaign", "message__contact"),
+        account=request.account,
+        public_id=public_id,
+    )
 
 
 def links_search(*, account, q: str = "", campaign_links: bool = False) -> QuerySet[ShortLink]:
@@ -61,6 +66,8 @@ def links_search(*, account, q: str = "", campaign_links: bool = False) -> Query
     q = q.strip()[:200]
     if q:
         links = links.filter(Q(name__icontains=q) | Q(target_url__icontains=q) | Q(code=q))
+    if campaign_links:
+        links = links.select_related("campaign", "message")
     return links.order_by("-created_at", "-id")
 
 
@@ -69,6 +76,8 @@ def _decorate(links: list[ShortLink]) -> list[ShortLink]:
     for link in links:
         link.short = short_url(link)
         link.expired = link.expires_at <= now
+        if link.message_id and link.message:
+            link.recipient = phone_international(link.message.phone)
     return links
 
 

@@ -1,5 +1,5 @@
 // The campaign editor: the live SMS counter (the twin of smsmode/sms/encoding.py, with
-// the STOP mention added for marketing), merge-field buttons, one-click replacement of
+// the STOP mention added for marketing and links counted as short URLs), merge-field buttons, one-click replacement of
 // the characters that force Unicode, and the "Later" date field. The server counts
 // again on save and at launch: this is a guide, never the bill.
 (() => {
@@ -13,8 +13,16 @@
     const checked = kindInputs.find((input) => input.checked);
     return !checked || checked.value === "marketing";
   };
+  // With the URL shortener, each link is sent as a short URL of this length (the
+  // server validates the links and counts again; see shortener/tracking.py).
+  const shortUrl = counter.dataset.shortUrl;
+  const shorten = (value) => value.replace(/https?:\/\/[^\s<>"{}|\\^`]+/gi, (url) => {
+    const trailing = url.match(/[.,;:!?'")\]]*$/)[0];
+    return shortUrl + trailing;
+  });
   const text = () => {
-    const value = body.value.replace(/\r\n/g, "\n");
+    let value = body.value.replace(/\r\n/g, "\n");
+    if (shortUrl) value = shorten(value);
     if (!isMarketing()) return value;
     const trimmed = value.replace(/\s+$/, "");
     return trimmed ? `${trimmed}\n${mention}` : mention;

@@ -249,7 +249,7 @@ class Command(BaseCommand):
             "Black Friday",
             "marketing",
             "{first_name|Bonjour}, le Black Friday commence : -30 % sur toute la boutique "
-            "jusqu'à dimanche !",
+            "jusqu'à dimanche ! https://demo-boutique.example/black-friday?utm_source=sms",
             "Clients fidèles",
         )
         week_ago = now - datetime.timedelta(days=7)
@@ -279,6 +279,7 @@ class Command(BaseCommand):
             completed_at=week_ago + datetime.timedelta(minutes=2),
             created_at=week_ago - datetime.timedelta(days=1),
         )
+        self._campaign_clicks(sale, messages, week_ago)
         for message, text in zip(
             messages[1:4], ["STOP", "Merci !", "C'est valable en ligne ?"], strict=False
         ):
@@ -322,6 +323,60 @@ class Command(BaseCommand):
             message.submitted_at = message.final_at = now
         Message.objects.bulk_update(half, ["status", "provider_id", "submitted_at", "final_at"])
 
+    def _campaign_clicks(self, campaign, messages: list, sent_at) -> None:
+        """About one delivered recipient in five clicked their own link, some twice,
+        within two days of the send; a few link previews too (not counted)."""
+        import datetime
+        import random
+        import uuid
+
+        from campaigns.models import Campaign, Message
+        from shortener.models import Click, ShortLink
+
+        rng = random.Random(11)
+        links = {link.message_id: link for link in ShortLink.objects.filter(campaign=campaign)}
+        ShortLink.objects.filter(campaign=campaign).update(created_at=sent_at)
+        clicks, clicked = [], []
+        for message in messages:
+            link = links.get(message.pk)
+            if link is None or message.status != Message.Status.DELIVERED or rng.random() > 0.2:
+                continue
+            first = message.final_at + datetime.timedelta(minutes=rng.randrange(1, 48 * 60))
+            times = [first] + ([first + datetime.timedelta(hours=3)] if rng.random() < 0.3 else [])
+            for index, at in enumerate(times):
+                clicks.append(
+                    Click(
+                        event_id=uuid.uuid4(),
+                        link=link,
+                        at=at,
+                        is_unique=index == 0,
+                        visitor=f"demo-{message.pk}",
+                        user_agent="Mozilla/5.0 (iPhone)",
+                    )
+                )
+            ShortLink.objects.filter(pk=link.pk).update(
+                clicks=len(times), unique_clicks=1, last_click_at=times[-1]
+            )
+            message.clicked_at = first
+            clicked.append(message)
+        for link in list(links.values())[:6]:  # previews fetched by a messaging app
+            clicks.append(
+                Click(
+                    event_id=uuid.uuid4(),
+                    link=link,
+                    at=sent_at + datetime.timedelta(seconds=30),
+                    is_bot=True,
+                    visitor="demo-preview",
+                    user_agent="WhatsApp/2.23.20.0 A",
+                )
+            )
+            ShortLink.objects.filter(pk=link.pk).update(bot_clicks=1)
+        Click.objects.bulk_create(clicks)
+        Message.objects.bulk_update(clicked, ["clicked_at"])
+        Campaign.objects.filter(pk=campaign.pk).update(
+            clicks=sum(1 for click in clicks if not click.is_bot), clickers=len(clicked)
+        )
+
     def _short_links(self, account: Account, owner: User) -> None:
         """Four short links with clicks over the last three weeks, one expired."""
         import datetime
@@ -333,7 +388,7 @@ class Command(BaseCommand):
         from shortener.models import Click, ShortLink
         from shortener.services import link_create
 
-        if account.short_links.exists():
+        if account.short_links.filter(campaign__isnull=True).exists():
             return
         now = timezone.now()
         rng = random.Random(7)
