@@ -82,8 +82,16 @@ class Campaign(models.Model):
         return self.name
 
 
+class ApiFlow(models.TextChoices):
+    """The `channel.flow` of a message sent through the API (smsmode's names)."""
+
+    MARKETING = "MARKETING", "MARKETING"
+    TRANSACTIONAL = "TRANSACTIONAL", "TRANSACTIONAL"
+    OTP = "OTP", "OTP"
+
+
 class Message(models.Model):
-    """One SMS to one number: of a campaign, a test send, or (later) the API.
+    """One SMS to one number: of a campaign, a test send, or the API (no campaign).
 
     A message is submitted at most once: dispatch claims it (queued → submitting) with
     a conditional update, and one left in submitting by a dead worker becomes unknown,
@@ -141,6 +149,11 @@ class Message(models.Model):
     final_at = models.DateTimeField(null=True, blank=True)
     # The first click (by a person) on one of the message's short links.
     clicked_at = models.DateTimeField(_("clicked"), null=True, blank=True)
+    # Sent through the API: its flow, the client's reference and callback URLs.
+    api_flow = models.CharField(max_length=13, choices=ApiFlow.choices, blank=True)
+    ref_client = models.CharField(max_length=255, blank=True)
+    callback_url_status = models.CharField(max_length=2048, blank=True)
+    callback_url_mo = models.CharField(max_length=2048, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -166,6 +179,12 @@ class Message(models.Model):
                 fields=["campaign", "-clicked_at"],
                 name="message_clicked",
                 condition=models.Q(clicked_at__isnull=False),
+            ),
+            # The API's queue: messages of no campaign waiting to go (sentDate, window).
+            models.Index(
+                fields=["status", "not_before"],
+                name="message_api_queue",
+                condition=models.Q(campaign__isnull=True, status__in=["queued", "held"]),
             ),
             # The sweep of messages left in submitting by a dead worker.
             models.Index(

@@ -50,12 +50,15 @@ INSTALLED_APPS = [
     "campaigns",
     "shortener",
     "smsmode.sms",
+    "smsmode.webhooks",
+    "ninja",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "shortener.views.redirect.ShortDomainMiddleware",
     "smsmode.security.ContentSecurityPolicyMiddleware",
+    "smsmode.api.middleware.ApiMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",

@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from shortener.views.redirect import follow
+from smsmode.api.api import api
 from smsmode.dashboard.views import healthz
 
 admin.site.site_header = "smsmode platform"
@@ -17,6 +18,8 @@ urlpatterns = [
     path("", include("campaigns.urls")),
     path("shortener/", include("shortener.urls")),
     path("s/<str:code>", follow, name="short_link"),
+    path("webhooks/", include("smsmode.webhooks.urls")),
+    path("", api.urls),
     path("", include("smsmode.dashboard.urls")),
     path("", include("smsmode.accounts.urls")),
 ]

@@ -88,6 +88,7 @@ class Account(models.Model):
     is_suspended = models.BooleanField(_("suspended"), default=False)
     suspended_reason = models.CharField(_("reason for suspension"), max_length=200, blank=True)
     suspended_at = models.DateTimeField(null=True, blank=True)
+    api_rate_limit = models.PositiveIntegerField(_("API requests per second, per key"), default=100)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -194,3 +195,49 @@ class Invitation(models.Model):
     @property
     def is_expired(self) -> bool:
         return timezone.now() >= self.expires_at
+
+
+class ApiScope(models.TextChoices):
+    """What a key may do; each scope includes the ones before it."""
+
+    READ = "read", _("Read: messages, contacts, campaigns, statistics")
+    SEND = "send", _("Send: read, and send or cancel SMS")
+    MANAGE = "manage", _("Manage: send, and change contacts, lists, campaigns, links")
+
+
+SCOPE_ORDER = [ApiScope.READ, ApiScope.SEND, ApiScope.MANAGE]
+
+
+class ApiKey(models.Model):
+    """A developer's key to the API. The secret is shown once: only its SHA-256 is kept
+    (a key has 190 random bits, so a fast hash is enough and lets a request find its
+    key with one indexed lookup)."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    account = models.ForeignKey(Account, on_delete=models.CASCADE, related_name="api_keys")
+    name = models.CharField(_("name"), max_length=80)
+    scope = models.CharField(
+        _("scope"), max_length=8, choices=ApiScope.choices, default=ApiScope.SEND
+    )
+    prefix = models.CharField(max_length=12)  # the first characters, to recognise a key
+    secret_hash = models.CharField(max_length=64, unique=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    created_at = models.DateTimeField(_("created"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API key")
+        verbose_name_plural = _("API keys")
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+    def allows(self, scope: str) -> bool:
+        return SCOPE_ORDER.index(ApiScope(self.scope)) >= SCOPE_ORDER.index(ApiScope(scope))
