@@ -150,10 +150,13 @@ class Message(models.Model):
     # The first click (by a person) on one of the message's short links.
     clicked_at = models.DateTimeField(_("clicked"), null=True, blank=True)
     # Sent through the API: its flow, the client's reference and callback URLs.
-    api_flow = models.CharField(max_length=13, choices=ApiFlow.choices, blank=True)
-    ref_client = models.CharField(max_length=255, blank=True)
-    callback_url_status = models.CharField(max_length=2048, blank=True)
-    callback_url_mo = models.CharField(max_length=2048, blank=True)
+    # (Database defaults: the launch COPYs messages without these columns.)
+    api_flow = models.CharField(
+        max_length=13, choices=ApiFlow.choices, blank=True, default="", db_default=""
+    )
+    ref_client = models.CharField(max_length=255, blank=True, default="", db_default="")
+    callback_url_status = models.CharField(max_length=2048, blank=True, default="", db_default="")
+    callback_url_mo = models.CharField(max_length=2048, blank=True, default="", db_default="")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
