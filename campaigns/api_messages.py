@@ -161,10 +161,12 @@ def message_accept(*, account: Account, key: ApiKey | None, new: NewMessage) -> 
             callback_url_status=status_url,
             callback_url_mo=mo_url,
         )
-        if status == Message.Status.QUEUED and not_before is None:
-            from campaigns.dispatch import enqueue_api_dispatch
+        from campaigns.dispatch import _enqueue_api_at, enqueue_api_dispatch
 
+        if not_before is None:
             transaction.on_commit(enqueue_api_dispatch)
+        else:  # at its sentDate (or when the window opens); the cron is the backstop
+            transaction.on_commit(lambda: _enqueue_api_at(not_before))
     return message
 
 

@@ -48,6 +48,7 @@ from smsmode.sms.gateways.base import (
 from smsmode.sms.numbers import PhoneNumberError, normalize_phone
 from smsmode.sms.stop import is_stop_request
 from smsmode.sms.windows import is_allowed, next_allowed
+from smsmode.webhooks.services import message_status_changed, reply_received
 
 logger = logging.getLogger(__name__)
 
@@ -94,10 +95,20 @@ def refund_messages(*, account_id: int, message_ids: Iterable[int], reason: str)
 # --------------------------------------------------------------------------- claiming
 
 
-def _claim(campaign_id: int, now: datetime.datetime) -> list[tuple[int, str, str, str]]:
+def _claim(campaign_id: int | None, now: datetime.datetime) -> list[tuple[int, str, str, str]]:
     """Claim up to BATCH queued messages (no more than one second's budget): (id,
-    phone, sender, body) each, now ours."""
+    phone, sender, body) each, now ours. `campaign_id` None: the API's queue (messages
+    of no campaign that are due, of accounts that are not suspended)."""
     size = _batch_size()
+    if campaign_id is None:
+        where = (
+            "campaign_id IS NULL AND status = %s AND (not_before IS NULL OR not_before <= %s) "
+            "AND account_id NOT IN (SELECT id FROM accounts_account WHERE is_suspended)"
+        )
+        params: list = [Message.Status.QUEUED, now]
+    else:
+        where = "campaign_id = %s AND status = %s"
+        params = [campaign_id, Message.Status.QUEUED]
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(
@@ -105,24 +116,17 @@ def _claim(campaign_id: int, now: datetime.datetime) -> list[tuple[int, str, str
                 "attempts = attempts + 1 WHERE id IN (SELECT id FROM campaigns_message "
                 # No ORDER BY: any batch of queued messages will do, and sorting the
                 # campaign's queue for every batch would cost its whole size.
-                "WHERE campaign_id = %s AND status = %s LIMIT %s "
+                f"WHERE {where} LIMIT %s "
                 "FOR UPDATE SKIP LOCKED) RETURNING id, phone, sender, body",
-                [Message.Status.SUBMITTING, now, campaign_id, Message.Status.QUEUED, size],
+                [Message.Status.SUBMITTING, now, *params, size],
             )
         else:  # SQLite: one writer at a time, the conditional UPDATE is the claim
             cursor.execute(
                 "UPDATE campaigns_message SET status = %s, claimed_at = %s, "
                 "attempts = attempts + 1 WHERE id IN (SELECT id FROM campaigns_message "
-                "WHERE campaign_id = %s AND status = %s LIMIT %s) "
+                f"WHERE {where} LIMIT %s) "
                 "AND status = %s RETURNING id, phone, sender, body",
-                [
-                    Message.Status.SUBMITTING,
-                    now,
-                    campaign_id,
-                    Message.Status.QUEUED,
-                    size,
-                    Message.Status.QUEUED,
-                ],
+                [Message.Status.SUBMITTING, now, *params, size, Message.Status.QUEUED],
             )
         return sorted(cursor.fetchall())
 
@@ -155,7 +159,9 @@ def _rate_limit(count: int) -> None:
 # --------------------------------------------------------------------------- recording
 
 
-def _record(results: list[SubmitResult], claimed: dict[str, int], account_id: int) -> None:
+def _record(results: list[SubmitResult], claimed: dict[str, int], account_id: int | None) -> None:
+    """Store each result. `account_id` None: an API batch (several accounts; each
+    message's status change is an event for its status callback)."""
     now = timezone.now()
     submitted: list[tuple[int, str]] = []
     retry, unknown, failed = [], [], []
@@ -192,7 +198,17 @@ def _record(results: list[SubmitResult], claimed: dict[str, int], account_id: in
                 status=Message.Status.FAILED, error_code=code[:40], final_at=now
             ):
                 failed_ids.append(message_id)
-        refund_messages(account_id=account_id, message_ids=failed_ids, reason="not sent")
+        if account_id is not None:
+            refund_messages(account_id=account_id, message_ids=failed_ids, reason="not sent")
+        else:
+            by_account: dict[int, list[int]] = {}
+            for pk, owner in Message.objects.filter(pk__in=failed_ids).values_list(
+                "pk", "account_id"
+            ):
+                by_account.setdefault(owner, []).append(pk)
+            for owner, ids in by_account.items():
+                refund_messages(account_id=owner, message_ids=ids, reason="not sent")
+            message_status_changed(list(claimed.values()))
         _apply_pending_reports([provider_id for _, provider_id in submitted])
 
 
@@ -308,6 +324,85 @@ def campaign_dispatch(*, campaign_id: int, max_seconds: float | None = None) -> 
     return done
 
 
+# ----------------------------------------------------------------- the API's queue
+
+API_DISPATCH_FLAG = "sms:api-dispatch-queued"
+
+
+def api_dispatch(*, max_seconds: float | None = None) -> int:
+    """Submit the API's due queued messages (any account) until none is left or
+    `max_seconds` have passed. Any number may run at once; nothing goes twice."""
+    deadline = time.monotonic() + (max_seconds or settings.CAMPAIGN_DISPATCH_MAX_SECONDS)
+    gateway = get_gateway()
+    done = 0
+    _release_held_api(timezone.now())
+    while True:
+        _rate_limit(_batch_size())
+        batch = _claim(None, timezone.now())
+        if not batch:
+            return done
+        claimed = {str(message_id): message_id for message_id, *_rest in batch}
+        outbound = [
+            OutboundSms(reference=str(message_id), to=phone, sender=sender, text=body)
+            for message_id, phone, sender, body in batch
+        ]
+        try:
+            results = gateway.submit(outbound)
+        except GatewayError as exc:
+            logger.warning("API messages: gateway unavailable (%s), retrying later", exc)
+            _release(list(claimed.values()))
+            _enqueue_api_at(timezone.now() + datetime.timedelta(seconds=30))
+            return done
+        _record(results, claimed, None)
+        done += sum(1 for result in results if result.ok)
+        if time.monotonic() > deadline:
+            _enqueue_api_at(timezone.now())
+            return done
+
+
+def _release_held_api(now: datetime.datetime) -> int:
+    """Held API messages (marketing outside the window) whose start came are queued."""
+    return Message.objects.filter(
+        campaign__isnull=True, status=Message.Status.HELD, not_before__lte=now
+    ).update(status=Message.Status.QUEUED)
+
+
+def enqueue_api_dispatch() -> None:
+    """A dispatcher for the API's queue, unless one was queued in the last second
+    (single sends come in bursts: one job takes them all in batches)."""
+    import django_rq
+
+    if django_rq.get_connection("sms").set(API_DISPATCH_FLAG, "1", nx=True, px=500):
+        _enqueue_api_at(timezone.now())
+
+
+def _enqueue_api_at(when: datetime.datetime) -> None:
+    import django_rq
+
+    from campaigns.jobs import api_dispatch_job
+
+    queue = django_rq.get_queue("sms", commit_mode="auto")
+    if when <= timezone.now():
+        queue.enqueue(api_dispatch_job, job_timeout=1800)
+    else:
+        queue.enqueue_at(when, api_dispatch_job, job_timeout=1800)
+
+
+def api_messages_due() -> int:
+    """Every minute: held API messages whose window opened, and scheduled ones whose
+    sentDate came, get a dispatcher. Returns how many are due."""
+    now = timezone.now()
+    _release_held_api(now)
+    due = Message.objects.filter(
+        Q(not_before__isnull=True) | Q(not_before__lte=now),
+        campaign__isnull=True,
+        status=Message.Status.QUEUED,
+    ).count()
+    if due:
+        _enqueue_api_at(now)
+    return due
+
+
 def _enqueue_at(campaign_id: int, when: datetime.datetime) -> None:
     import django_rq
 
@@ -344,9 +439,12 @@ def messages_sweep_stale() -> int:
     limit = timezone.now() - datetime.timedelta(seconds=settings.SMS_SUBMITTING_TIMEOUT)
     stale = Message.objects.filter(status=Message.Status.SUBMITTING, claimed_at__lt=limit)
     campaign_ids = set(stale.values_list("campaign_id", flat=True))
-    swept = stale.update(
-        status=Message.Status.UNKNOWN, error_code="worker_lost", final_at=timezone.now()
-    )
+    with transaction.atomic():
+        api_ids = list(stale.filter(campaign__isnull=True).values_list("pk", flat=True)[:10_000])
+        swept = stale.update(
+            status=Message.Status.UNKNOWN, error_code="worker_lost", final_at=timezone.now()
+        )
+        message_status_changed(api_ids)
     if swept:
         logger.warning("%s messages left in submitting by a dead worker are now unknown", swept)
     orphans = Campaign.objects.filter(status=Campaign.Status.SENDING).filter(
@@ -374,6 +472,8 @@ def _apply_report(message: Message, state: str, error_code: str, at) -> None:
     ).update(status=status, error_code=error_code[:40], final_at=at or timezone.now())
     if updated and status == Message.Status.REJECTED:
         refund_messages(account_id=message.account_id, message_ids=[message.pk], reason="rejected")
+    if updated and message.campaign_id is None:
+        message_status_changed([message.pk])
 
 
 def on_delivery_report(report: DeliveryReport) -> None:
@@ -382,7 +482,7 @@ def on_delivery_report(report: DeliveryReport) -> None:
     with transaction.atomic():
         message = (
             Message.objects.filter(provider_id=report.provider_id)
-            .only("pk", "account_id", "status")
+            .only("pk", "account_id", "campaign_id", "status")
             .first()
         )
         if message is None:
@@ -429,12 +529,14 @@ def on_inbound(inbound: InboundSms) -> None:
         return
     if inbound.provider_id and Reply.objects.filter(provider_id=inbound.provider_id).exists():
         return  # replies are delivered at least once
-    Reply.objects.create(
-        account_id=last["account_id"],
-        campaign_id=last["campaign_id"],
-        phone=phone,
-        text=inbound.text,
-        is_stop=is_stop_request(inbound.text),
-        provider_id=inbound.provider_id,
-        received_at=inbound.at or timezone.now(),
-    )
+    with transaction.atomic():
+        reply = Reply.objects.create(
+            account_id=last["account_id"],
+            campaign_id=last["campaign_id"],
+            phone=phone,
+            text=inbound.text,
+            is_stop=is_stop_request(inbound.text),
+            provider_id=inbound.provider_id,
+            received_at=inbound.at or timezone.now(),
+        )
+        reply_received(reply.pk)

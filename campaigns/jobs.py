@@ -24,3 +24,13 @@ def messages_sweep_stale() -> int:
     """Every minute: messages left in submitting by a dead worker become unknown, and
     campaigns left without a dispatcher get one."""
     return dispatch.messages_sweep_stale()
+
+
+def api_dispatch_job() -> int:
+    """Submit the API's due messages (any account); any number may run at once."""
+    return dispatch.api_dispatch()
+
+
+def api_messages_due() -> int:
+    """Every minute: the API's held and scheduled messages that are due get sent."""
+    return dispatch.api_messages_due()

@@ -183,6 +183,12 @@ class Message(models.Model):
                 name="message_clicked",
                 condition=models.Q(clicked_at__isnull=False),
             ),
+            # The API's list of its messages, newest first (only messages of no campaign).
+            models.Index(
+                fields=["account", "-created_at", "-id"],
+                name="message_api_recent",
+                condition=models.Q(campaign__isnull=True),
+            ),
             # The API's queue: messages of no campaign waiting to go (sentDate, window).
             models.Index(
                 fields=["status", "not_before"],

@@ -2,7 +2,7 @@
 
 from rq import cron
 
-from campaigns.jobs import campaigns_launch_due, messages_sweep_stale
+from campaigns.jobs import api_messages_due, campaigns_launch_due, messages_sweep_stale
 from contacts.jobs import imports_recover_stalled
 from shortener.jobs import clicks_flush_job
 from smsmode.accounts.jobs import invitations_purge_expired
@@ -13,4 +13,5 @@ cron.register(subscriptions_apply_due, queue_name="default", cron="*/10 * * * *"
 cron.register(imports_recover_stalled, queue_name="default", cron="* * * * *")
 cron.register(campaigns_launch_due, queue_name="default", cron="* * * * *")
 cron.register(messages_sweep_stale, queue_name="default", cron="* * * * *")
+cron.register(api_messages_due, queue_name="sms", cron="* * * * *")
 cron.register(clicks_flush_job, queue_name="default", cron="* * * * *")

@@ -50,10 +50,10 @@ def not_found(what: str = "resource") -> ApiError:
 def _field_name(loc: list) -> str:
     # ninja reports ("body", "payload", "recipient", "to"): keep the client's own path.
     parts = [str(part) for part in loc]
-    while parts and parts[0] in {"body", "query", "path", "header", "payload", "form"}:
-        parts = parts[1:]
-        if parts and parts[0] in {"payload", "filters", "data"}:
-            parts = parts[1:]
+    if parts and parts[0] in {"body", "query", "path", "header", "form", "cookie"}:
+        parts = parts[1:]  # where it came from
+        if len(parts) > 1 or (parts and parts[0] in {"payload", "filters", "data"}):
+            parts = parts[1:]  # the operation's parameter name
     return ".".join(parts) or "body"
 
 
