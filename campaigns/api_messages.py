@@ -10,7 +10,7 @@ submitted by `campaigns.dispatch.api_dispatch`, at most once like any other.
 from __future__ import annotations
 
 import datetime
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from urllib.parse import urlsplit
 
@@ -19,8 +19,10 @@ from django.utils import timezone
 
 from campaigns.models import ApiFlow, Kind, Message
 from contacts.models import OptOut
+from shortener.tracking import draw_codes, short_url_for, split_links
 from smsmode.accounts.models import Account, ApiKey
-from smsmode.billing.models import LedgerKind
+from smsmode.billing.features import account_has_feature
+from smsmode.billing.models import Feature, LedgerKind
 from smsmode.billing.services import InsufficientCredits, credits_add
 from smsmode.sms.encoding import SmsBodyError, analyze, validate_body
 from smsmode.sms.numbers import PhoneNumberError, normalize_phone
@@ -97,6 +99,14 @@ def message_accept(*, account: Account, key: ApiKey | None, new: NewMessage) -> 
         sender = validate_sender_id(sender)
     except SenderIdError as exc:
         raise MessageRefused(422, "INVALID_FIELD", exc.message, "from") from None
+    split = None
+    if account.api_shorten_links and account_has_feature(account, Feature.URL_SHORTENER):
+        split = split_links(new.text)
+        if not split.targets:
+            split = None
+    codes = draw_codes(len(split.targets)) if split else []
+    if split:  # each link becomes this message's own short link (same length for all)
+        new = replace(new, text=split.fill([short_url_for(code) for code in codes]))
     text = _text_for(account, new)
     try:
         count = validate_body(text)
@@ -161,6 +171,20 @@ def message_accept(*, account: Account, key: ApiKey | None, new: NewMessage) -> 
             callback_url_status=status_url,
             callback_url_mo=mo_url,
         )
+        if split:
+            from campaigns.services import LINK_LIFETIME
+            from shortener.models import ShortLink
+
+            ShortLink.objects.bulk_create(
+                ShortLink(
+                    account=account,
+                    code=code,
+                    target_url=target,
+                    expires_at=now + LINK_LIFETIME,
+                    message=message,
+                )
+                for code, target in zip(codes, split.targets, strict=True)
+            )
         from campaigns.dispatch import _enqueue_api_at, enqueue_api_dispatch
 
         if not_before is None:

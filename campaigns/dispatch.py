@@ -16,6 +16,7 @@ before its provider id is stored waits in PendingReport and is applied when it i
 from __future__ import annotations
 
 import datetime
+import functools
 import logging
 import time
 from collections.abc import Iterable
@@ -368,20 +369,25 @@ def _release_held_api(now: datetime.datetime) -> int:
 
 
 def enqueue_api_dispatch() -> None:
-    """A dispatcher for the API's queue, unless one was queued in the last second
+    """A dispatcher for the API's queue, unless one was queued in the last half second
     (single sends come in bursts: one job takes them all in batches)."""
-    import django_rq
-
-    if django_rq.get_connection("sms").set(API_DISPATCH_FLAG, "1", nx=True, px=500):
+    if _sms_queue().connection.set(API_DISPATCH_FLAG, "1", nx=True, px=500):
         _enqueue_api_at(timezone.now())
 
 
-def _enqueue_api_at(when: datetime.datetime) -> None:
+@functools.cache
+def _sms_queue():
+    """One queue (and Redis client) per process: django_rq builds a new client, and a
+    new TCP connection, on every call — a cost each API send would pay."""
     import django_rq
 
+    return django_rq.get_queue("sms", commit_mode="auto")
+
+
+def _enqueue_api_at(when: datetime.datetime) -> None:
     from campaigns.jobs import api_dispatch_job
 
-    queue = django_rq.get_queue("sms", commit_mode="auto")
+    queue = _sms_queue()
     if when <= timezone.now():
         queue.enqueue(api_dispatch_job, job_timeout=1800)
     else:

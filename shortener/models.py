@@ -25,7 +25,8 @@ class ShortLink(models.Model):
     target_url = models.CharField(_("URL"), max_length=2048)
     name = models.CharField(_("name"), max_length=100, blank=True)
     expires_at = models.DateTimeField(_("expires"))
-    # Per-recipient links of a campaign stay out of the tab's default list.
+    # Per-recipient links (of a campaign's messages, or of API messages) stay out of
+    # the tab's default list.
     campaign = models.ForeignKey(
         "campaigns.Campaign",
         on_delete=models.CASCADE,
@@ -53,17 +54,18 @@ class ShortLink(models.Model):
         verbose_name = _("short link")
         verbose_name_plural = _("short links")
         indexes = [
-            # The tab lists the account's own links, and on demand its campaigns' links:
-            # a partial index each, so a million campaign links never slow the tab.
+            # The tab lists the account's own links, and on demand the per-recipient
+            # links (of campaigns and API messages): a partial index each, so a
+            # million campaign links never slow the tab.
             models.Index(
                 fields=["account", "-created_at", "-id"],
                 name="shortlink_recent",
-                condition=models.Q(campaign__isnull=True),
+                condition=models.Q(message__isnull=True),
             ),
             models.Index(
                 fields=["account", "-created_at", "-id"],
                 name="shortlink_recent_campaign",
-                condition=models.Q(campaign__isnull=False),
+                condition=models.Q(message__isnull=False),
             ),
             models.Index(fields=["campaign", "message"], name="shortlink_campaign"),
         ]

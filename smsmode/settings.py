@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "campaigns",
     "shortener",
     "smsmode.sms",
+    "smsmode.api",
     "smsmode.webhooks",
     "ninja",
 ]
@@ -243,6 +244,13 @@ SMPP_THROTTLE_WAIT_SECONDS = env_int("SMPP_THROTTLE_WAIT_SECONDS", 30)
 SMPP_SUBMIT_WAIT_SECONDS = env_int("SMPP_SUBMIT_WAIT_SECONDS", 120)
 SMPP_REDIS_PREFIX = env_str("SMPP_REDIS_PREFIX", "smpp:")
 SHORT_LINK_DOMAIN = env_str("SHORT_LINK_DOMAIN", "")
+
+# Webhooks (status and reply callbacks): the seconds to wait for a receiver, hosts that
+# may be on private or loopback addresses (the SSRF guard is off only with DEBUG), and
+# how long finished deliveries are kept.
+WEBHOOK_TIMEOUT = env_int("WEBHOOK_TIMEOUT", 5)
+WEBHOOK_ALLOWED_HOSTS = env_list("WEBHOOK_ALLOWED_HOSTS", [])
+WEBHOOK_RETENTION_DAYS = env_int("WEBHOOK_RETENTION_DAYS", 30)
 SIGNUP_FREE_CREDITS = env_int("SIGNUP_FREE_CREDITS", 20)
 
 # Contact imports: the largest file accepted, and how long a running import may go

@@ -19,7 +19,9 @@ urlpatterns = [
     path("shortener/", include("shortener.urls")),
     path("s/<str:code>", follow, name="short_link"),
     path("webhooks/", include("smsmode.webhooks.urls")),
-    path("", api.urls),
+    path("api-keys/", include("smsmode.api.urls")),
     path("", include("smsmode.dashboard.urls")),
     path("", include("smsmode.accounts.urls")),
+    # Last: the API's patterns include a root view of its own.
+    path("", api.urls),
 ]

@@ -62,7 +62,7 @@ def _get_link(request: AccountRequest, public_id: UUID) -> ShortLink:
 
 
 def links_search(*, account, q: str = "", campaign_links: bool = False) -> QuerySet[ShortLink]:
-    links = ShortLink.objects.filter(account=account, campaign__isnull=not campaign_links)
+    links = ShortLink.objects.filter(account=account, message__isnull=not campaign_links)
     q = q.strip()[:200]
     if q:
         links = links.filter(Q(name__icontains=q) | Q(target_url__icontains=q) | Q(code=q))

@@ -66,7 +66,14 @@ class AccountSettingsForm(forms.ModelForm):
 
     class Meta:
         model = Account
-        fields = ["name", "country", "time_zone", "default_sender_id", "language"]
+        fields = [
+            "name",
+            "country",
+            "time_zone",
+            "default_sender_id",
+            "language",
+            "api_shorten_links",
+        ]
         help_texts = {
             "country": _("Phone numbers without a country code are read as from this country."),
             "time_zone": _("Schedules and statistics use this time zone."),

@@ -88,6 +88,14 @@ class Account(models.Model):
     is_suspended = models.BooleanField(_("suspended"), default=False)
     suspended_reason = models.CharField(_("reason for suspension"), max_length=200, blank=True)
     suspended_at = models.DateTimeField(null=True, blank=True)
+    api_shorten_links = models.BooleanField(
+        _("Shorten the links of SMS sent through the API"),
+        default=False,
+        help_text=_(
+            "Each http(s) link becomes the recipient's own short link, so clicks are "
+            "counted (plans with the URL shortener)."
+        ),
+    )
     api_rate_limit = models.PositiveIntegerField(_("API requests per second, per key"), default=100)
     created_at = models.DateTimeField(auto_now_add=True)
 

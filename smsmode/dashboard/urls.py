@@ -7,5 +7,4 @@ app_name = "dashboard"
 urlpatterns = [
     path("", views.home, name="home"),
     path("landing-pages/", views.coming_soon, {"page": "landing_pages"}, name="landing_pages"),
-    path("api-keys/", views.coming_soon, {"page": "api_keys"}, name="api_keys"),
 ]

@@ -38,15 +38,6 @@ COMING_SOON = {
         "icon": "phone",
         "feature": "landing_pages",
     },
-    "api_keys": {
-        "title": _("API keys"),
-        "help": _("Keys for developers to send SMS from their own applications."),
-        "promise": _(
-            "Create named keys with scopes, revoke them, and see when they were last used."
-        ),
-        "icon": "key",
-        "managers_only": True,
-    },
 }
 
 

@@ -371,3 +371,26 @@ def test_a_refused_request_is_replayed_too_and_keys_are_per_credential(account, 
     assert post(secret, MINIMAL, HTTP_IDEMPOTENCY_KEY="k").status_code == 402  # the first answer
     _key, other = key_create(account=account, name="other")
     assert post(other, MINIMAL, HTTP_IDEMPOTENCY_KEY="k").status_code == 201
+
+
+# ------------------------------------------------------------- shortened links
+
+
+def test_links_are_shortened_when_the_account_asks_for_it(account, secret, settings):
+    settings.SHORT_LINK_DOMAIN = "sms.fr"
+    body = {**MINIMAL, "body": {"text": "Track it: https://shop.example/track?o=42"}}
+    assert "https://shop.example" in post(secret, body).json()["body"]["text"]  # off: as written
+    Account.objects.filter(pk=account.pk).update(api_shorten_links=True)
+    data = post(secret, body).json()
+    text = data["body"]["text"]
+    assert text.startswith("Track it: sms.fr/") and len(text) == len("Track it: ") + 12
+    from shortener.models import ShortLink
+
+    link = ShortLink.objects.get(message__public_id=data["messageId"])
+    assert link.target_url == "https://shop.example/track?o=42"
+    assert text.endswith(link.code) and link.campaign_id is None
+    # Start accounts' links are never shortened.
+    from smsmode.billing.models import Plan
+
+    Account.objects.filter(pk=account.pk).update(plan=Plan.objects.get(code="start"))
+    assert "https://shop.example" in post(secret, body).json()["body"]["text"]

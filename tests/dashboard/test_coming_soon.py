@@ -38,7 +38,10 @@ def test_the_navigation_marks_locked_features(owner_client, team):
     assert content.count("(not in your plan)") == 2
 
 
-def test_api_keys_are_for_owners_and_admins(owner_client, admin_client_, member_client):
-    assert owner_client.get("/api-keys/").status_code == 200
+def test_api_keys_are_built_and_for_owners_and_admins(owner_client, admin_client_, member_client):
+    response = owner_client.get("/api-keys/")
+    assert response.status_code == 200
+    assert b'data-testid="coming-soon"' not in response.content
+    assert b"Create an API key" in response.content
     assert admin_client_.get("/api-keys/").status_code == 200
     assert member_client.get("/api-keys/").status_code == 403
