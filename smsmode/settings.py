@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "contacts",
     "campaigns",
     "shortener",
+    "landingpages",
     "smsmode.sms",
     "smsmode.api",
     "smsmode.webhooks",

@@ -1,0 +1,3 @@
+app_name = "landing_public"
+
+urlpatterns: list = []
