@@ -197,6 +197,26 @@ def _after(cursor: str) -> tuple[datetime.datetime, int]:
         ) from None
 
 
+_EARLIEST = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
+_LATEST = datetime.datetime(2100, 1, 1, tzinfo=datetime.UTC)
+
+
+def _bounded(value: datetime.datetime | None, field: str) -> datetime.datetime | None:
+    """A filter date in UTC, between 2000 and 2100 (the database's range is wider
+    than any message's, and far offsets do not fit every backend)."""
+    if value is None:
+        return None
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=datetime.UTC)
+    try:
+        value = value.astimezone(datetime.UTC)
+    except (OverflowError, ValueError):
+        raise ApiError(422, "INVALID_FIELD", "A date between 2000 and 2100.", field=field) from None
+    if not _EARLIEST <= value <= _LATEST:
+        raise ApiError(422, "INVALID_FIELD", "A date between 2000 and 2100.", field=field)
+    return value
+
+
 class ListFilters(Schema):
     status: StatusValue | None = None
     refClient: str | None = Field(None, max_length=255)
@@ -238,10 +258,12 @@ def list_messages(request: HttpRequest, filters: Query[ListFilters]):
         messages = messages.filter(ref_client=filters.refClient)
     if filters.to:
         messages = messages.filter(phone=filters.to.strip().replace(" ", ""))
-    if filters.since:
-        messages = messages.filter(created_at__gte=filters.since)
-    if filters.until:
-        messages = messages.filter(created_at__lt=filters.until)
+    since = _bounded(filters.since, "since")
+    until = _bounded(filters.until, "until")
+    if since:
+        messages = messages.filter(created_at__gte=since)
+    if until:
+        messages = messages.filter(created_at__lt=until)
     if filters.cursor:
         at, pk = _after(filters.cursor)
         from django.db.models import Q

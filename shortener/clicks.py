@@ -4,9 +4,10 @@ link does not serialise its visitors.
 
 Exactly once: events carry an id; the flush runs under a Redis lock, reads a batch
 from the head of the list, skips ids already stored (a flush that died after its
-commit but before trimming the list), inserts the rest with the counters in one
-transaction, then trims the batch. Events are never lost: they leave Redis only after
-their commit.
+commit but before trimming the list) or seen twice in the batch (a command sent again
+after a lost reply), inserts the rest with the counters in one transaction, then trims
+the batch. Events are never lost: the redirect answers only once Redis has confirmed
+the append, and events leave Redis only after their commit.
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import functools
 import hashlib
 import hmac
 import json
+import os
+import time
 import uuid
 from collections import Counter, defaultdict
 
@@ -24,7 +27,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import F
 from django.http import HttpRequest
-from django.utils import timezone
+from redis.exceptions import NoScriptError
 
 from shortener.models import Click, ShortLink
 from shortener.safety import is_bot
@@ -52,14 +55,32 @@ def _visitor(request: HttpRequest) -> str:
     return hmac.new(key, f"{address}|{agent}".encode(), hashlib.sha256).hexdigest()[:32]
 
 
-def _event(request: HttpRequest, code: str) -> str:
+_AGENTS_CACHED = 4096  # per process; user agents are few (the same phones and apps)
+_AGENT_CACHED_LENGTH = 512  # longer ones are rare: checked each time, not kept
+
+
+@functools.lru_cache(maxsize=_AGENTS_CACHED)
+def _is_bot_cached(agent: str) -> bool:
+    return is_bot(agent)
+
+
+def _is_bot(agent: str) -> bool:
+    """is_bot (a pure function) remembered per user agent: its regex was the costliest
+    step of a redirect (~90 us a call), and a hot link sees the same few browsers over
+    and over. Bounded: at most 4,096 agents of at most 512 characters (2 MB) a process."""
+    if len(agent) > _AGENT_CACHED_LENGTH:
+        return is_bot(agent)
+    return _is_bot_cached(agent)
+
+
+def _event(request: HttpRequest, code: str, at: float) -> str:
     agent = request.META.get("HTTP_USER_AGENT", "")
     return json.dumps(
         {
-            "id": uuid.uuid4().hex,
+            "id": os.urandom(16).hex(),  # 128 random bits, as uuid4, at a sixth of its cost
             "code": code,
-            "at": timezone.now().timestamp(),
-            "bot": is_bot(agent),
+            "at": at,
+            "bot": _is_bot(agent),
             "visitor": _visitor(request),
             "ua": agent[:300],
             "ref": request.META.get("HTTP_REFERER", "")[:500],
@@ -74,22 +95,50 @@ def _schedule_flush() -> None:
     queue.enqueue_in(datetime.timedelta(seconds=FLUSH_DELAY), clicks_flush_job)
 
 
-def follow_and_record(request: HttpRequest, code: str):
+# The redirect's one command: read the cached target, append the event, set the flag
+# that schedules a flush. One command instead of a pipeline of three: redis-py's CPU
+# per click falls from ~45 to ~26 us (it packs and parses one command, not three), and
+# Redis runs the script atomically. The reply is one string: "1" if this call must
+# schedule the flush, else "0", then the cached entry (nothing for a miss: an entry is
+# never empty).
+_FOLLOW = """
+local entry = redis.call('GET', KEYS[1])
+redis.call('RPUSH', KEYS[2], ARGV[1])
+local first = redis.call('SET', KEYS[3], '1', 'NX', 'EX', ARGV[2])
+return (first and '1' or '0') .. (entry or '')
+"""
+_FOLLOW_SHA = hashlib.sha1(_FOLLOW.encode(), usedforsecurity=False).hexdigest()  # its name
+
+
+def _follow_script(key: str, event: str) -> bytes:
+    redis = redis_client()
+    args = (3, key, PENDING, SCHEDULED, event, FLUSH_DELAY)
+    try:
+        return redis.execute_command("EVALSHA", _FOLLOW_SHA, *args)
+    except NoScriptError:  # Redis restarted or its scripts were flushed: nothing ran
+        redis.script_load(_FOLLOW)
+        return redis.execute_command("EVALSHA", _FOLLOW_SHA, *args)
+
+
+def follow_and_record(request: HttpRequest, code: str, *, at: float | None = None):
     """The redirect's one Redis round trip: read the code's cached target and append
-    the click event. The event names the code; the flush drops events of unknown,
-    deleted or expired links, so recording before knowing costs nothing wrong.
-    Returns the Target, or None for an unknown code."""
+    the click event (GET only: HEAD is not a click). The event names the code; the
+    flush drops events of unknown, deleted or expired links, so recording before knowing
+    costs nothing wrong. `at` (a timestamp, default now) is the click's time: the caller
+    checks the expiry against the same instant, so a click answered 302 is a click
+    counted. Returns the Target, or None for an unknown code. Raises on a Redis error:
+    no redirect without its click."""
     from shortener.services import _cache_key, target_from_cache, target_load
 
-    pipe = redis_client().pipeline(transaction=False)
-    pipe.get(_cache_key(code))
     if request.method == "GET":
-        pipe.rpush(PENDING, _event(request, code))
-        pipe.set(SCHEDULED, "1", nx=True, ex=FLUSH_DELAY)
-    replies = pipe.execute()
-    if request.method == "GET" and replies[2]:
-        _schedule_flush()
-    found = target_from_cache(replies[0])
+        event = _event(request, code, time.time() if at is None else at)
+        reply = _follow_script(_cache_key(code), event)
+        if reply[:1] == b"1":
+            _schedule_flush()
+        cached = reply[1:] or None
+    else:
+        cached = redis_client().get(_cache_key(code))
+    found = target_from_cache(cached)
     return target_load(code) if found == "" else found
 
 
@@ -147,9 +196,18 @@ def _count_for_campaigns(events: list[dict]) -> None:
 
 
 def _store(events: list[dict]) -> int:
-    ids = {uuid.UUID(event["id"]) for event in events}
-    seen = set(Click.objects.filter(event_id__in=ids).values_list("event_id", flat=True))
-    fresh = [event for event in events if uuid.UUID(event["id"]) not in seen]
+    for event in events:
+        event["id"] = uuid.UUID(event["id"])
+    seen = set(
+        Click.objects.filter(event_id__in={e["id"] for e in events}).values_list(
+            "event_id", flat=True
+        )
+    )
+    fresh = []
+    for event in events:  # seen twice in the batch: a command sent again after a lost reply
+        if event["id"] not in seen:
+            seen.add(event["id"])
+            fresh.append(event)
     # Events name codes: keep those of links that exist and had not expired when
     # clicked (the redirect records before it knows; it answered 404 or 410 then).
     links = {
@@ -185,7 +243,7 @@ def _store(events: list[dict]) -> int:
             first_seen.add(pair)
         rows.append(
             Click(
-                event_id=uuid.UUID(event["id"]),
+                event_id=event["id"],
                 link_id=event["link"],
                 at=datetime.datetime.fromtimestamp(event["at"], tz=datetime.UTC),
                 is_bot=event["bot"],

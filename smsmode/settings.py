@@ -60,7 +60,6 @@ MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "shortener.views.redirect.ShortDomainMiddleware",
     "smsmode.security.ContentSecurityPolicyMiddleware",
-    "smsmode.api.middleware.ApiMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -71,6 +70,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "smsmode.accounts.middleware.CurrentAccountMiddleware",
+    # Last: it answers API requests in English, after the language middlewares chose.
+    "smsmode.api.middleware.ApiMiddleware",
 ]
 
 ROOT_URLCONF = "smsmode.urls"

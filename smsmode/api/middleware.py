@@ -14,6 +14,7 @@ import json
 from collections.abc import Callable
 
 from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils import translation
 
 from smsmode.api import ratelimit
 
@@ -45,11 +46,23 @@ class ApiMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if not request.path.startswith(PREFIXES):
             return self.get_response(request)
-        key = request.headers.get("Idempotency-Key", "")
-        if request.method == "POST" and key:
-            response = self._idempotent(request, key)
-        else:
-            response = self.get_response(request)
+        # The API answers in English whatever Accept-Language says (the services'
+        # messages are translated for the web screens).
+        with translation.override("en"):
+            key = request.headers.get("Idempotency-Key", "")
+            if request.method == "POST" and key:
+                response = self._idempotent(request, key)
+            else:
+                response = self.get_response(request)
+        if response.status_code == 405 and not response.get("Content-Type", "").startswith(
+            "application/json"
+        ):
+            allowed = response.get("Allow", "")
+            response = _error(
+                405, "METHOD_NOT_ALLOWED", f"Method not allowed here; allowed: {allowed}."
+            )
+            if allowed:
+                response["Allow"] = allowed
         ratelimit.add_headers(request, response)
         return response
 

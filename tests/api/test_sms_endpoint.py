@@ -394,3 +394,20 @@ def test_links_are_shortened_when_the_account_asks_for_it(account, secret, setti
 
     Account.objects.filter(pk=account.pk).update(plan=Plan.objects.get(code="start"))
     assert "https://shop.example" in post(secret, body).json()["body"]["text"]
+
+
+def test_the_api_answers_in_english_and_in_json_whatever_the_request(account, secret):
+    response = Client().post(
+        URL,
+        data=json.dumps({**MINIMAL, "recipient": {"to": "12"}}),
+        content_type="application/json",
+        HTTP_X_API_KEY=secret,
+        HTTP_ACCEPT_LANGUAGE="fr",
+    )
+    assert response.status_code == 422
+    assert "numéro" not in response.json()["message"].lower()
+    wrong = Client().put(URL, data="{}", content_type="application/json", HTTP_X_API_KEY=secret)
+    assert wrong.status_code == 405
+    assert wrong.json()["code"] == "METHOD_NOT_ALLOWED"
+    far = get(secret, since="0001-01-01T00:00:00+01:00")
+    assert far.status_code == 422 and far.json()["errors"][0]["field"] == "since"
