@@ -293,6 +293,11 @@ def _message_ids(public_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
     return dict(Message.objects.filter(public_id__in=public_ids).values_list("public_id", "pk"))
 
 
+def _with_recipient(personalize, target: str, public_id: uuid.UUID) -> str:
+    personal = personalize(target, public_id)
+    return personal if len(personal) <= 2048 else target
+
+
 def _write_messages(
     renderer: Renderer,
     batch: list[_Recipient],
@@ -343,8 +348,15 @@ def _write_messages(
         )
     _copy_rows("campaigns_message", _MESSAGE_COLUMNS, messages)
     if links:
+        from landingpages.personalize import page_url_with_recipient
+
         ids = _message_ids(list({public_id for _c, _t, public_id in links}))
         expires = now + LINK_LIFETIME
+        # A link to one of our landing pages carries the recipient's signed token: the
+        # page greets them by name and credits their visit to the campaign.
+        links = [
+            (code, _with_recipient(page_url_with_recipient, t, pid), pid) for code, t, pid in links
+        ]
         _copy_rows(
             "shortener_shortlink",
             _LINK_COLUMNS,

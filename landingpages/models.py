@@ -169,3 +169,31 @@ class FormSubmission(models.Model):
 
     def __str__(self) -> str:
         return f"{self.page_id} at {self.created_at}"
+
+
+class RetiredSlug(models.Model):
+    """The address of a page that was published, then deleted or given another address:
+    kept so that no other account can take it over (and receive the visitors of the
+    SMS already sent). It answers "no longer available"; its own account may reuse it."""
+
+    slug = models.SlugField(max_length=60, unique=True)
+    account = models.ForeignKey(
+        "accounts.Account", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
+    retired_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("retired page address")
+        verbose_name_plural = _("retired page addresses")
+
+    def __str__(self) -> str:
+        return self.slug
+
+
+def slug_taken(slug: str, *, account_id: int, page_id: int | None = None) -> bool:
+    """Another page has this address, or another account's retired page had it."""
+    pages = LandingPage.objects.filter(slug=slug)
+    if page_id is not None:
+        pages = pages.exclude(pk=page_id)
+    retired = RetiredSlug.objects.filter(slug=slug).exclude(account_id=account_id)
+    return pages.exists() or retired.exists()

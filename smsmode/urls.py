@@ -19,6 +19,7 @@ urlpatterns = [
     path("shortener/", include("shortener.urls")),
     path("s/<str:code>", follow, name="short_link"),
     path("webhooks/", include("smsmode.webhooks.urls")),
+    path("landing-pages/<uuid:public_id>/stats/", include("landingpages.stats_urls")),
     path("landing-pages/", include("landingpages.urls")),
     path("p/", include("landingpages.public_urls")),
     path("api-keys/", include("smsmode.api.urls")),

@@ -25,10 +25,12 @@ api.add_router("sms/v1/messages", sms_router, tags=["SMS (smsmode-compatible)"])
 # Our own resources under /api/v1/ (one router per app):
 from campaigns.api import router as campaigns_router  # noqa: E402
 from contacts.api import router as contacts_router  # noqa: E402
+from landingpages.api import router as pages_router  # noqa: E402
 from shortener.api import router as links_router  # noqa: E402
 from smsmode.billing.api import router as billing_router  # noqa: E402
 
 api.add_router("api/v1/", contacts_router)
 api.add_router("api/v1/campaigns", campaigns_router, tags=["Campaigns"])
 api.add_router("api/v1/links", links_router, tags=["Short links"])
+api.add_router("api/v1/pages", pages_router, tags=["Landing pages"])
 api.add_router("api/v1/", billing_router, tags=["Billing"])

@@ -6,5 +6,4 @@ app_name = "dashboard"
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("landing-pages/", views.coming_soon, {"page": "landing_pages"}, name="landing_pages"),
 ]

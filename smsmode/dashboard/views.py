@@ -28,16 +28,6 @@ COMING_SOON = {
         "icon": "link-45deg",
         "feature": "url_shortener",
     },
-    "landing_pages": {
-        "title": _("Landing pages"),
-        "help": _("Mobile pages reached from your SMS, personalised for each recipient."),
-        "promise": _(
-            "Build a page from blocks (text, images, buttons, coupons, forms) and "
-            "measure views and conversions."
-        ),
-        "icon": "phone",
-        "feature": "landing_pages",
-    },
 }
 
 

@@ -290,3 +290,24 @@ def test_the_tab_shows_campaign_links_with_their_campaign_and_recipient(
     detail = owner_client.get(reverse("shortener:detail", args=[link.public_id])).content.decode()
     assert "The own link of +33 6 12 34 56 70 in the campaign" in detail
     assert reverse("campaigns:detail", args=[campaign.public_id]) in detail
+
+
+def test_a_link_to_a_landing_page_carries_the_recipients_token(funded, customers, settings):
+    from landingpages.personalize import message_id_from
+
+    settings.SITE_ROOT = "https://app.example"
+    campaign = make_campaign(
+        funded, [customers], body="Your offer: https://app.example/p/spring-sale-x2k9"
+    )
+    launch(campaign)
+    for link in ShortLink.objects.filter(campaign=campaign).select_related("message"):
+        assert link.target_url.startswith("https://app.example/p/spring-sale-x2k9?r=")
+        from urllib.parse import parse_qs, urlsplit
+
+        token = parse_qs(urlsplit(link.target_url).query)["r"][0]
+        assert message_id_from(token) == link.message.public_id
+    # Any other link is left as written.
+    other = make_campaign(funded, [customers], body="See https://shop.example/p/x")
+    launch(other)
+    targets = set(ShortLink.objects.filter(campaign=other).values_list("target_url", flat=True))
+    assert targets == {"https://shop.example/p/x"}

@@ -5,14 +5,12 @@ from smsmode.billing.models import Plan
 
 pytestmark = pytest.mark.django_db
 
-PAGES = ["/landing-pages/"]
 
-
-@pytest.mark.parametrize("path", PAGES)
-def test_pages_built_by_open_issues_say_coming_soon(member_client, path):
-    response = member_client.get(path)
+def test_landing_pages_are_built_no_longer_coming_soon(member_client):
+    response = member_client.get("/landing-pages/")
     assert response.status_code == 200
-    assert b'data-testid="coming-soon"' in response.content
+    assert b'data-testid="coming-soon"' not in response.content
+    assert b"Create your first page" in response.content
 
 
 def test_a_feature_outside_the_plan_shows_an_upgrade_button_to_owners(owner_client, team):
