@@ -1,3 +1,4 @@
+import datetime
 from io import StringIO
 
 import pytest
@@ -77,6 +78,12 @@ def test_it_is_idempotent():
     links = account.short_links.filter(campaign__isnull=True).order_by("name")
     assert links.count() == 4 and all(link.clicks > 0 for link in links)
     assert links.filter(expires_at__lt=timezone.now()).count() == 1
+    page = account.landing_pages.get()
+    assert page.is_published
+    assert page.events.filter(kind="view", is_bot=False).count() > 200
+    assert page.submissions.exists() and page.events.filter(kind="click").exists()
+    assert page.events.filter(campaign__isnull=False).exists()
+    assert page.events.order_by("at").first().at < timezone.now() - datetime.timedelta(days=3)
     contact_import = account.imports.get()
     assert (contact_import.status, contact_import.created, contact_import.updated) == (
         "done",

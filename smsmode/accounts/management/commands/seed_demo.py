@@ -62,6 +62,7 @@ class Command(BaseCommand):
             self._imports(account, user)
             self._campaigns(account, user)
             self._short_links(account, user)
+            self._landing_page(account, user)
         self.stdout.write(self.style.SUCCESS(f"Demo account ready: {DEMO_ACCOUNT}"))
         if created or options.get("password"):
             self.stdout.write(f"Log in as {DEMO_EMAIL} with password: {password}")
@@ -433,6 +434,81 @@ class Command(BaseCommand):
                 last_click_at=max(c.at for c in clicks),
                 created_at=now - datetime.timedelta(days=22),
             )
+
+    def _landing_page(self, account: Account, owner: User) -> None:
+        """A published event invitation with two weeks of visits, button clicks and form
+        submissions (some through the Black Friday campaign)."""
+        import datetime
+        import random
+
+        from django.utils import timezone
+
+        from landingpages.models import FormSubmission, PageEvent
+        from landingpages.services import page_create, page_publish
+
+        if account.landing_pages.exists():
+            return
+        with translation.override(account.language):
+            page = page_create(
+                account=account, by=owner, title="Soirée VIP des soldes", template="event"
+            )
+        page_publish(page=page)
+        page.refresh_from_db()
+        rng = random.Random(5)
+        now = timezone.now()
+        sale = account.campaigns.filter(name="Black Friday").first()
+        buttons = [b["id"] for b in page.blocks if b["type"] in ("button", "map", "video")]
+        forms = [b["id"] for b in page.blocks if b["type"] == "form"]
+        events, submissions, times = [], [], []
+        for index in range(260):
+            visitor = f"demo-visitor-{rng.randrange(200)}"
+            at = now - datetime.timedelta(minutes=rng.randrange(14 * 24 * 60))
+            campaign = sale if index % 3 == 0 else None
+            bot = index % 20 == 0
+            events.append(
+                PageEvent(page=page, kind="view", visitor=visitor, is_bot=bot, campaign=campaign)
+            )
+            if not bot and buttons and rng.random() < 0.3:
+                events.append(
+                    PageEvent(
+                        page=page,
+                        kind="click",
+                        block_id=rng.choice(buttons),
+                        visitor=visitor,
+                        campaign=campaign,
+                    )
+                )
+            if not bot and forms and rng.random() < 0.08:
+                events.append(
+                    PageEvent(
+                        page=page,
+                        kind="submit",
+                        block_id=forms[0],
+                        visitor=visitor,
+                        campaign=campaign,
+                    )
+                )
+                submissions.append(
+                    FormSubmission(
+                        page=page,
+                        block_id=forms[0],
+                        data={"name": f"Client {index}", "phone": f"+336120000{index:02d}"[:12]},
+                        consent=rng.random() < 0.6,
+                        visitor=visitor,
+                        campaign=campaign,
+                    )
+                )
+            times += [at] * (len(events) - len(times))
+        seen = set()
+        for event in events:
+            if event.kind == "view" and not event.is_bot and event.visitor not in seen:
+                event.is_unique = True
+                seen.add(event.visitor)
+        PageEvent.objects.bulk_create(events)
+        for event, at in zip(events, times, strict=True):  # auto_now_add set them to now
+            event.at = at
+        PageEvent.objects.bulk_update(events, ["at"], batch_size=500)
+        FormSubmission.objects.bulk_create(submissions)
 
     def _team(self, account: Account) -> None:
         """Two teammates, so the team page and the roles show something real."""
