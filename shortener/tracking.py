@@ -60,10 +60,13 @@ def split_links(text: str, checked: dict[str, str | None] | None = None) -> Spli
     for match in URL_IN_TEXT.finditer(text):
         url = _trim(match.group(0))
         if url not in checked:
-            try:
-                checked[url] = validate_target_url(url)
-            except TargetUrlError:
-                checked[url] = None
+            if _own_landing_page(url):
+                checked[url] = url  # ours, even when SITE_ROOT is local (development)
+            else:
+                try:
+                    checked[url] = validate_target_url(url)
+                except TargetUrlError:
+                    checked[url] = None
         target = checked[url]
         if target is None:
             continue
@@ -72,6 +75,16 @@ def split_links(text: str, checked: dict[str, str | None] | None = None) -> Spli
         position = match.start() + len(url)
     pieces.append(text[position:])
     return Split(tuple(pieces), tuple(targets))
+
+
+_OWN_PAGE = re.compile(r"/p/[-a-zA-Z0-9_]+(\?[-a-zA-Z0-9_=&%.]*)?")
+
+
+def _own_landing_page(url: str) -> bool:
+    """A link to one of our landing pages (`SITE_ROOT/p/<slug>`), which is shortened
+    even when the site runs on a private address, as in development."""
+    root = settings.SITE_ROOT.rstrip("/")
+    return url.startswith(root + "/p/") and bool(_OWN_PAGE.fullmatch(url[len(root) :]))
 
 
 def code_length() -> int:

@@ -311,3 +311,10 @@ def test_a_link_to_a_landing_page_carries_the_recipients_token(funded, customers
     launch(other)
     targets = set(ShortLink.objects.filter(campaign=other).values_list("target_url", flat=True))
     assert targets == {"https://shop.example/p/x"}
+
+
+def test_links_to_our_own_pages_are_tracked_even_on_a_local_site(settings):
+    settings.SITE_ROOT = "http://127.0.0.1:8000"
+    split = split_links("Open http://127.0.0.1:8000/p/sale-x2k9 or http://127.0.0.1:8000/admin")
+    assert split.targets == ("http://127.0.0.1:8000/p/sale-x2k9",)  # not the private other
+    assert split_links("http://127.0.0.1:8000/p/x/../../admin").targets == ()
