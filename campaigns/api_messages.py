@@ -61,8 +61,12 @@ def _callback(url: str, field: str) -> str:
     url = (url or "").strip()
     if not url:
         return ""
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 2048:
+    try:
+        parts = urlsplit(url)
+        hostname = parts.hostname
+    except ValueError:  # e.g. "http://[::1"
+        parts, hostname = None, None
+    if parts is None or parts.scheme not in ("http", "https") or not hostname or len(url) > 2048:
         raise MessageRefused(
             422, "INVALID_FIELD", "An http(s) URL of 2,048 characters at most.", field
         )
@@ -119,6 +123,10 @@ def message_accept(*, account: Account, key: ApiKey | None, new: NewMessage) -> 
     if at is not None:
         if timezone.is_naive(at):
             at = timezone.make_aware(at, datetime.UTC)
+        try:
+            at = at.astimezone(datetime.UTC)  # PostgreSQL refuses offsets beyond ±15:59
+        except (OverflowError, ValueError):
+            raise MessageRefused(422, "INVALID_FIELD", "Not a valid date.", "sentDate") from None
         if at > now + MAX_AHEAD:
             raise MessageRefused(422, "INVALID_FIELD", "At most a year ahead.", "sentDate")
         if at <= now:

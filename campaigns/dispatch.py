@@ -209,7 +209,9 @@ def _record(results: list[SubmitResult], claimed: dict[str, int], account_id: in
                 by_account.setdefault(owner, []).append(pk)
             for owner, ids in by_account.items():
                 refund_messages(account_id=owner, message_ids=ids, reason="not sent")
-            message_status_changed(list(claimed.values()))
+            # Events for the messages whose status changed (not those back in queued).
+            back = set(retry) - {pk for pk, _code in failed}
+            message_status_changed([pk for pk in claimed.values() if pk not in back])
         _apply_pending_reports([provider_id for _, provider_id in submitted])
 
 
@@ -444,13 +446,20 @@ def messages_sweep_stale() -> int:
     Then campaigns left without a dispatcher get one. Idempotent; every minute."""
     limit = timezone.now() - datetime.timedelta(seconds=settings.SMS_SUBMITTING_TIMEOUT)
     stale = Message.objects.filter(status=Message.Status.SUBMITTING, claimed_at__lt=limit)
-    campaign_ids = set(stale.values_list("campaign_id", flat=True))
-    with transaction.atomic():
-        api_ids = list(stale.filter(campaign__isnull=True).values_list("pk", flat=True)[:10_000])
-        swept = stale.update(
-            status=Message.Status.UNKNOWN, error_code="worker_lost", final_at=timezone.now()
-        )
-        message_status_changed(api_ids)
+    campaign_ids = set(stale.values_list("campaign_id", flat=True).distinct())
+    swept = 0
+    while True:
+        # By batches of ids: the rows swept are exactly those whose event is recorded
+        # (API messages), in the same transaction.
+        with transaction.atomic():
+            batch = list(stale.select_for_update().values_list("pk", "campaign_id")[:10_000])
+            if not batch:
+                break
+            ids = [pk for pk, _campaign in batch]
+            swept += Message.objects.filter(pk__in=ids, status=Message.Status.SUBMITTING).update(
+                status=Message.Status.UNKNOWN, error_code="worker_lost", final_at=timezone.now()
+            )
+            message_status_changed([pk for pk, campaign in batch if campaign is None])
     if swept:
         logger.warning("%s messages left in submitting by a dead worker are now unknown", swept)
     orphans = Campaign.objects.filter(status=Campaign.Status.SENDING).filter(

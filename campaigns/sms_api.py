@@ -188,9 +188,9 @@ def _after(cursor: str) -> tuple[datetime.datetime, int]:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         created, pk = json.loads(raw)
         at = parse_datetime(created)
-        if at is None or not isinstance(pk, int):
+        if at is None or not isinstance(pk, int) or not 0 < pk < 2**63:
             raise ValueError
-        return at, pk
+        return _bounded(at, "cursor"), pk
     except (ValueError, TypeError, json.JSONDecodeError):
         raise ApiError(
             422, "INVALID_FIELD", "Not a cursor this API gave.", field="cursor"
@@ -283,9 +283,11 @@ def _get(request: HttpRequest, message_id: str) -> Message:
         public_id = UUID(message_id)
     except ValueError:
         raise not_found("message") from None
+    # Only messages sent through the API: a campaign's messages are the campaign's.
     message = (
         Message.objects.select_related("account")
-        .filter(account=request.auth.account, public_id=public_id)
+        .filter(account=request.auth.account, public_id=public_id, campaign__isnull=True)
+        .exclude(api_flow="")
         .first()
     )
     if message is None:

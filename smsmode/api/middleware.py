@@ -71,7 +71,10 @@ class ApiMiddleware:
             return _error(
                 400, "INVALID_IDEMPOTENCY_KEY", "Idempotency-Key: 255 characters at most."
             )
-        body_hash = hashlib.sha256(request.body).hexdigest()
+        # The same key names one request: method, path and body.
+        body_hash = hashlib.sha256(
+            request.method.encode() + b" " + request.path.encode() + b"\n" + request.body
+        ).hexdigest()
         name = f"api:idem:{_credential(request)}:{hashlib.sha256(key.encode()).hexdigest()[:32]}"
         redis = _redis()
         pending = json.dumps({"state": "pending", "body": body_hash})
@@ -84,7 +87,7 @@ class ApiMiddleware:
                 return _error(
                     422,
                     "IDEMPOTENCY_KEY_REUSED",
-                    "This Idempotency-Key was used with another request body.",
+                    "This Idempotency-Key was used for another request (body or path).",
                 )
             if record["state"] == "pending":
                 return _error(

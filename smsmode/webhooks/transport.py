@@ -87,9 +87,13 @@ def parse(url: str) -> tuple[str, str, int, str, tuple[str, str] | None]:
     """(scheme, host, port, path, auth) of an http(s) URL; raises BlockedUrl."""
     if not url or len(url) > MAX_URL_LENGTH or any(c.isspace() or c == "\\" for c in url):
         raise BlockedUrl(url)
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+        hostname = parts.hostname
+    except ValueError:  # e.g. "http://[::1"
+        raise BlockedUrl(url) from None
     scheme = parts.scheme.lower()
-    if scheme not in ("http", "https") or not parts.hostname:
+    if scheme not in ("http", "https") or not hostname:
         raise BlockedUrl(url)
     try:
         port = parts.port or (443 if scheme == "https" else 80)
@@ -101,7 +105,7 @@ def parse(url: str) -> tuple[str, str, int, str, tuple[str, str] | None]:
     auth = None
     if parts.username is not None:
         auth = (unquote(parts.username), unquote(parts.password or ""))
-    return scheme, parts.hostname.lower(), port, path, auth
+    return scheme, hostname.lower(), port, path, auth
 
 
 def literal_refused(url: str) -> bool:

@@ -411,3 +411,55 @@ def test_the_api_answers_in_english_and_in_json_whatever_the_request(account, se
     assert wrong.json()["code"] == "METHOD_NOT_ALLOWED"
     far = get(secret, since="0001-01-01T00:00:00+01:00")
     assert far.status_code == 422 and far.json()["errors"][0]["field"] == "since"
+
+
+def test_a_campaign_message_is_not_the_sms_endpoints(account, secret, team):
+    from campaigns.models import Campaign
+
+    campaign = Campaign.objects.create(account=account, name="c", body="x")
+    message = Message.objects.create(
+        account=account,
+        campaign=campaign,
+        kind="notification",
+        phone="+33612345678",
+        sender="ACME",
+        body="x",
+        encoding="GSM7",
+        segments=1,
+        cost=1,
+        status="queued",
+    )
+    assert get(secret, f"{URL}/{message.public_id}").status_code == 404
+    assert Client().delete(f"{URL}/{message.public_id}", HTTP_X_API_KEY=secret).status_code == 404
+    message.refresh_from_db()
+    assert message.status == "queued"
+
+
+def test_odd_dates_and_urls_are_client_errors(account, secret):
+    far = post(secret, {**MINIMAL, "sentDate": "2027-01-01T00:00:00+23:00"})
+    assert far.status_code == 201  # read in UTC
+    assert Message.objects.get(public_id=far.json()["messageId"]).not_before.utcoffset() is not None
+    bad = post(secret, {**MINIMAL, "callbackUrlStatus": "http://[::1"})
+    assert bad.status_code == 422 and bad.json()["errors"][0]["field"] == "callbackUrlStatus"
+
+
+def test_an_idempotency_key_names_one_request_path_included(account):
+    from campaigns.models import Campaign
+
+    _key, manage = key_create(account=account, name="m", scope="manage")
+    one = Campaign.objects.create(account=account, name="one", body="x")
+    two = Campaign.objects.create(account=account, name="two", body="x")
+
+    def duplicate(campaign):
+        return Client().post(
+            f"/api/v1/campaigns/{campaign.public_id}/duplicate",
+            data="{}",
+            content_type="application/json",
+            HTTP_X_API_KEY=manage,
+            HTTP_IDEMPOTENCY_KEY="dup",
+        )
+
+    assert duplicate(one).status_code == 201
+    again = duplicate(two)  # same key and body, another path: refused, not replayed
+    assert again.status_code == 422 and again.json()["code"] == "IDEMPOTENCY_KEY_REUSED"
+    assert Campaign.objects.filter(name__startswith="two").count() == 1
