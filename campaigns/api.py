@@ -36,7 +36,6 @@ from contacts.api import (
     account_of,
     account_zone,
     answers,
-    in_english,
     keyset,
 )
 from contacts.models import ContactList
@@ -45,7 +44,6 @@ from smsmode.api.auth import api_auth, require_can_send, require_scope
 from smsmode.api.errors import ApiError, not_found
 
 router = Router(auth=api_auth)
-router.add_decorator(in_english, mode="view")
 
 MAX_AHEAD = datetime.timedelta(days=365)
 # The form's field names, as the API names them.

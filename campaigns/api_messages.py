@@ -12,7 +12,6 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass, replace
 from decimal import Decimal
-from urllib.parse import urlsplit
 
 from django.db import transaction
 from django.utils import timezone
@@ -61,15 +60,14 @@ def _callback(url: str, field: str) -> str:
     url = (url or "").strip()
     if not url:
         return ""
+    from smsmode.webhooks.transport import BlockedUrl, parse
+
     try:
-        parts = urlsplit(url)
-        hostname = parts.hostname
-    except ValueError:  # e.g. "http://[::1"
-        parts, hostname = None, None
-    if parts is None or parts.scheme not in ("http", "https") or not hostname or len(url) > 2048:
+        parse(url)  # the webhooks' own reading of a URL (addresses are checked at delivery)
+    except BlockedUrl:
         raise MessageRefused(
             422, "INVALID_FIELD", "An http(s) URL of 2,048 characters at most.", field
-        )
+        ) from None
     return url
 
 
@@ -244,6 +242,11 @@ _DETAIL = {
     Message.Status.CANCELLED: "CANCELLED",
 }
 STATUS_VALUES = sorted(set(_STATUS.values()))
+
+
+def states_of(value: str) -> list[str]:
+    """The message states an API status value stands for (SCHEDULED: queued, held)."""
+    return [state for state, shown in _STATUS.items() if shown == value]
 
 
 def status_of(message: Message) -> dict:

@@ -27,6 +27,7 @@ from django.utils import timezone
 from campaigns.models import Campaign, Kind, Message
 from campaigns.rendering import Template, contact_values, parse_template
 from contacts.models import Contact, Membership, OptOut
+from landingpages.personalize import page_url_with_recipient
 from shortener.tracking import Split, draw_codes, placeholder_url, short_url_for, split_links
 from smsmode.accounts.models import Account, User
 from smsmode.billing.features import account_has_feature
@@ -293,8 +294,10 @@ def _message_ids(public_ids: list[uuid.UUID]) -> dict[uuid.UUID, int]:
     return dict(Message.objects.filter(public_id__in=public_ids).values_list("public_id", "pk"))
 
 
-def _with_recipient(personalize, target: str, public_id: uuid.UUID) -> str:
-    personal = personalize(target, public_id)
+def _personal_target(target: str, public_id: uuid.UUID) -> str:
+    """A link to one of our landing pages carries the recipient's signed token: the
+    page greets them by name and credits their visit to the campaign."""
+    personal = page_url_with_recipient(target, public_id)
     return personal if len(personal) <= 2048 else target
 
 
@@ -348,15 +351,8 @@ def _write_messages(
         )
     _copy_rows("campaigns_message", _MESSAGE_COLUMNS, messages)
     if links:
-        from landingpages.personalize import page_url_with_recipient
-
         ids = _message_ids(list({public_id for _c, _t, public_id in links}))
         expires = now + LINK_LIFETIME
-        # A link to one of our landing pages carries the recipient's signed token: the
-        # page greets them by name and credits their visit to the campaign.
-        links = [
-            (code, _with_recipient(page_url_with_recipient, t, pid), pid) for code, t, pid in links
-        ]
         _copy_rows(
             "shortener_shortlink",
             _LINK_COLUMNS,
@@ -365,7 +361,7 @@ def _write_messages(
                     uuid.uuid4(),
                     account.pk,
                     code,
-                    target,
+                    _personal_target(target, pid),
                     "",
                     expires,
                     campaign.pk,

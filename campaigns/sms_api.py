@@ -11,14 +11,11 @@ Request and answer shapes are smsmode's, in camelCase; see docs/api.md.
 
 from __future__ import annotations
 
-import base64
 import datetime
-import json
 from typing import Literal
 from uuid import UUID
 
 from django.http import HttpRequest
-from django.utils.dateparse import parse_datetime
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import ConfigDict
 
@@ -29,8 +26,10 @@ from campaigns.api_messages import (
     message_accept,
     message_cancel,
     message_resource,
+    states_of,
 )
 from campaigns.models import Message
+from contacts.api import PageQuery, keyset
 from smsmode.api.auth import api_auth, require_scope
 from smsmode.api.errors import ApiError, not_found
 
@@ -178,25 +177,6 @@ def send(request: HttpRequest, payload: MessageIn):
     return Status(201, message_resource(message))
 
 
-def _cursor(message: Message) -> str:
-    raw = json.dumps([message.created_at.isoformat(), message.pk]).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _after(cursor: str) -> tuple[datetime.datetime, int]:
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        created, pk = json.loads(raw)
-        at = parse_datetime(created)
-        if at is None or not isinstance(pk, int) or not 0 < pk < 2**63:
-            raise ValueError
-        return _bounded(at, "cursor"), pk
-    except (ValueError, TypeError, json.JSONDecodeError):
-        raise ApiError(
-            422, "INVALID_FIELD", "Not a cursor this API gave.", field="cursor"
-        ) from None
-
-
 _EARLIEST = datetime.datetime(2000, 1, 1, tzinfo=datetime.UTC)
 _LATEST = datetime.datetime(2100, 1, 1, tzinfo=datetime.UTC)
 
@@ -217,31 +197,12 @@ def _bounded(value: datetime.datetime | None, field: str) -> datetime.datetime |
     return value
 
 
-class ListFilters(Schema):
+class ListFilters(PageQuery):
     status: StatusValue | None = None
     refClient: str | None = Field(None, max_length=255)
     to: str | None = Field(None, max_length=40)
     since: datetime.datetime | None = None
     until: datetime.datetime | None = None
-    limit: int = Field(50, ge=1, le=100)
-    cursor: str | None = Field(None, max_length=200)
-
-
-_VALUE_STATES: dict[str, list[str]] = {}
-for _state, _value in (
-    ("queued", "SCHEDULED"),
-    ("held", "SCHEDULED"),
-    ("submitting", "ENROUTE"),
-    ("submitted", "ENROUTE"),
-    ("delivered", "DELIVERED"),
-    ("undelivered", "UNDELIVERED"),
-    ("expired", "UNDELIVERED"),
-    ("unknown", "UNDELIVERED"),
-    ("rejected", "UNDELIVERABLE"),
-    ("failed", "UNDELIVERABLE"),
-    ("cancelled", "CANCELLED"),
-):
-    _VALUE_STATES.setdefault(_value, []).append(_state)
 
 
 @router.get("", response={200: MessagePage, **_ERRORS}, by_alias=True, url_name="sms_list")
@@ -253,7 +214,7 @@ def list_messages(request: HttpRequest, filters: Query[ListFilters]):
         "account"
     )
     if filters.status:
-        messages = messages.filter(status__in=_VALUE_STATES.get(filters.status, []))
+        messages = messages.filter(status__in=states_of(filters.status))
     if filters.refClient:
         messages = messages.filter(ref_client=filters.refClient)
     if filters.to:
@@ -264,17 +225,10 @@ def list_messages(request: HttpRequest, filters: Query[ListFilters]):
         messages = messages.filter(created_at__gte=since)
     if until:
         messages = messages.filter(created_at__lt=until)
-    if filters.cursor:
-        at, pk = _after(filters.cursor)
-        from django.db.models import Q
-
-        messages = messages.filter(Q(created_at__lt=at) | Q(created_at=at, pk__lt=pk))
-    rows = list(messages.order_by("-created_at", "-id")[: filters.limit + 1])
-    more = len(rows) > filters.limit
-    rows = rows[: filters.limit]
+    page = keyset(messages, filters)
     return {
-        "items": [message_resource(message) for message in rows],
-        "nextCursor": _cursor(rows[-1]) if more else None,
+        "items": [message_resource(message) for message in page.rows],
+        "nextCursor": page.next_cursor,
     }
 
 

@@ -12,10 +12,8 @@ the keyset page and the English override.
 from __future__ import annotations
 
 import datetime
-import functools
 import json
 import zoneinfo
-from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
@@ -26,7 +24,7 @@ from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, connection, transaction
 from django.http import HttpRequest
-from django.utils import timezone, translation
+from django.utils import timezone
 from ninja import Field, Query, Router, Schema, Status
 from pydantic import AfterValidator, ConfigDict, StrictFloat, StrictInt
 
@@ -153,18 +151,6 @@ def keyset(queryset: Any, page: PageQuery) -> KeysetPage:
     )
 
 
-def in_english(view: Callable) -> Callable:
-    """Router decorator: the API answers in English whatever Accept-Language says
-    (service and validation messages are translated for the web screens)."""
-
-    @functools.wraps(view)
-    def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> Any:
-        with translation.override("en"):
-            return view(request, *args, **kwargs)
-
-    return wrapper
-
-
 def account_of(request: HttpRequest) -> Account:
     return request.auth.account
 
@@ -188,7 +174,6 @@ def phone_or_422(account: Account, raw: str, field: str = "phone") -> str:
 # -------------------------------------------------------------------------- schemas
 
 router = Router(auth=api_auth)
-router.add_decorator(in_english, mode="view")
 
 CustomValue = StrictInt | Annotated[StrictFloat, Field(allow_inf_nan=False)] | Text | None
 CustomValues = Annotated[

@@ -12,7 +12,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from ninja import Field, Query, Router, Schema
 
-from contacts.api import PageQuery, account_of, answers, in_english, keyset
+from contacts.api import PageQuery, account_of, answers, keyset
 from landingpages.models import LandingPage
 from landingpages.selectors import page_stats
 from smsmode.api.auth import api_auth, require_feature, require_scope
@@ -20,7 +20,6 @@ from smsmode.api.errors import not_found
 from smsmode.billing.models import Feature
 
 router = Router(auth=api_auth)
-router.add_decorator(in_english, mode="view")
 
 
 class PageOut(Schema):

@@ -24,7 +24,6 @@ from contacts.api import (
     account_of,
     account_zone,
     answers,
-    in_english,
     keyset,
 )
 from shortener.clicks import clicks_flush
@@ -38,7 +37,6 @@ from smsmode.api.errors import ApiError, not_found
 from smsmode.billing.models import Feature
 
 router = Router(auth=api_auth)
-router.add_decorator(in_english, mode="view")
 
 MAX_LIFETIME = datetime.timedelta(days=3 * 366)  # as the tab's form
 STATISTICS_DAYS = 60

@@ -7,12 +7,11 @@ import datetime
 from django.http import HttpRequest
 from ninja import Field, Query, Router, Schema
 
-from contacts.api import PageQuery, account_of, answers, in_english, keyset
+from contacts.api import PageQuery, account_of, answers, keyset
 from smsmode.api.auth import api_auth, require_scope
 from smsmode.billing.models import CreditLedgerEntry
 
 router = Router(auth=api_auth)
-router.add_decorator(in_english, mode="view")
 
 
 class BalanceOut(Schema):
