@@ -24,7 +24,7 @@ from smsmode.billing.features import account_has_feature
 from smsmode.billing.models import Feature, LedgerKind
 from smsmode.billing.services import InsufficientCredits, credits_add
 from smsmode.sms.encoding import SmsBodyError, analyze, validate_body
-from smsmode.sms.numbers import PhoneNumberError, normalize_phone
+from smsmode.sms.numbers import PhoneNumberError, normalize_phone, operator_of
 from smsmode.sms.senders import SenderIdError, validate_sender_id
 from smsmode.sms.stop import stop_code_for, stop_mention, with_stop_mention
 from smsmode.sms.windows import held_until
@@ -165,6 +165,7 @@ def message_accept(*, account: Account, key: ApiKey | None, new: NewMessage) -> 
             account=account,
             kind=kind,
             phone=phone,
+            operator=operator_of(phone),
             sender=sender,
             body=text,
             encoding=count.encoding,

@@ -37,6 +37,7 @@ from campaigns.models import (
 )
 from smsmode.billing.models import LedgerKind
 from smsmode.billing.services import credits_add
+from smsmode.dashboard import stats
 from smsmode.sms.gateways import get_gateway
 from smsmode.sms.gateways.base import (
     DeliveryReport,
@@ -181,10 +182,12 @@ def _record(results: list[SubmitResult], claimed: dict[str, int], account_id: in
     with transaction.atomic():
         mine = Q(status=Message.Status.SUBMITTING)
         _mark_submitted(submitted, now)
+        ended = []
         for message_id, code in unknown:
-            Message.objects.filter(mine, pk=message_id).update(
+            if Message.objects.filter(mine, pk=message_id).update(
                 status=Message.Status.UNKNOWN, error_code=code[:40], final_at=now
-            )
+            ):
+                ended.append(message_id)
         if retry:
             Message.objects.filter(mine, pk__in=retry, attempts__lt=MAX_ATTEMPTS).update(
                 status=Message.Status.QUEUED, claimed_at=None
@@ -199,6 +202,7 @@ def _record(results: list[SubmitResult], claimed: dict[str, int], account_id: in
                 status=Message.Status.FAILED, error_code=code[:40], final_at=now
             ):
                 failed_ids.append(message_id)
+        stats.record_sent(ended + failed_ids)
         if account_id is not None:
             refund_messages(account_id=account_id, message_ids=failed_ids, reason="not sent")
         else:
@@ -216,7 +220,8 @@ def _record(results: list[SubmitResult], claimed: dict[str, int], account_id: in
 
 
 def _mark_submitted(submitted: list[tuple[int, str]], now: datetime.datetime) -> None:
-    """submitting → submitted with the provider ids: one statement per batch."""
+    """submitting → submitted with the provider ids: one statement per batch. The
+    messages it moved are counted in the dashboard's statistics."""
     if not submitted:
         return
     with connection.cursor() as cursor:
@@ -224,7 +229,7 @@ def _mark_submitted(submitted: list[tuple[int, str]], now: datetime.datetime) ->
             cursor.execute(
                 "UPDATE campaigns_message AS m SET status = %s, provider_id = v.pid, "
                 "submitted_at = %s FROM unnest(%s::bigint[], %s::text[]) AS v(id, pid) "
-                "WHERE m.id = v.id AND m.status = %s",
+                "WHERE m.id = v.id AND m.status = %s RETURNING m.id",
                 [
                     Message.Status.SUBMITTED,
                     now,
@@ -233,15 +238,18 @@ def _mark_submitted(submitted: list[tuple[int, str]], now: datetime.datetime) ->
                     Message.Status.SUBMITTING,
                 ],
             )
+            moved = [row[0] for row in cursor.fetchall()]
         else:
-            cursor.executemany(
-                "UPDATE campaigns_message SET status = %s, provider_id = %s, submitted_at = %s "
-                "WHERE id = %s AND status = %s",
-                [
-                    (Message.Status.SUBMITTED, pid, now, message_id, Message.Status.SUBMITTING)
-                    for message_id, pid in submitted
-                ],
-            )
+            moved = []
+            for message_id, pid in submitted:
+                cursor.execute(
+                    "UPDATE campaigns_message SET status = %s, provider_id = %s, "
+                    "submitted_at = %s WHERE id = %s AND status = %s",
+                    (Message.Status.SUBMITTED, pid, now, message_id, Message.Status.SUBMITTING),
+                )
+                if cursor.rowcount:
+                    moved.append(message_id)
+    stats.record_sent(moved)
 
 
 def _release(message_ids: list[int]) -> None:
@@ -459,6 +467,7 @@ def messages_sweep_stale() -> int:
             swept += Message.objects.filter(pk__in=ids, status=Message.Status.SUBMITTING).update(
                 status=Message.Status.UNKNOWN, error_code="worker_lost", final_at=timezone.now()
             )
+            stats.record_sent(ids)
             message_status_changed([pk for pk, campaign in batch if campaign is None])
     if swept:
         logger.warning("%s messages left in submitting by a dead worker are now unknown", swept)
@@ -485,10 +494,26 @@ def _apply_report(message: Message, state: str, error_code: str, at) -> None:
     updated = Message.objects.filter(
         pk=message.pk, status__in=[Message.Status.SUBMITTED, Message.Status.UNKNOWN]
     ).update(status=status, error_code=error_code[:40], final_at=at or timezone.now())
+    if updated:
+        stats.record_moved(message, status)
     if updated and status == Message.Status.REJECTED:
         refund_messages(account_id=message.account_id, message_ids=[message.pk], reason="rejected")
     if updated and message.campaign_id is None:
         message_status_changed([message.pk])
+
+
+# What a report reads of its message: enough to move it within its statistics bucket.
+_REPORT_FIELDS = (
+    "pk",
+    "account_id",
+    "campaign_id",
+    "status",
+    "submitted_at",
+    "final_at",
+    "kind",
+    "operator",
+    "segments",
+)
 
 
 def on_delivery_report(report: DeliveryReport) -> None:
@@ -496,9 +521,7 @@ def on_delivery_report(report: DeliveryReport) -> None:
     a final message is left alone). Unknown provider id: kept for later."""
     with transaction.atomic():
         message = (
-            Message.objects.filter(provider_id=report.provider_id)
-            .only("pk", "account_id", "campaign_id", "status")
-            .first()
+            Message.objects.filter(provider_id=report.provider_id).only(*_REPORT_FIELDS).first()
         )
         if message is None:
             PendingReport.objects.get_or_create(

@@ -134,6 +134,8 @@ class Message(models.Model):
     is_test = models.BooleanField(default=False)
     kind = models.CharField(max_length=12, choices=Kind.choices)
     phone = models.CharField(_("mobile number"), max_length=16)
+    # The carrier the number's range belongs to (statistics; "" when unknown).
+    operator = models.CharField(_("operator"), max_length=40, blank=True, default="", db_default="")
     sender = models.CharField(max_length=15)
     body = models.TextField()
     encoding = models.CharField(max_length=4)  # GSM7 or UCS2

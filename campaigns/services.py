@@ -34,7 +34,7 @@ from smsmode.billing.features import account_has_feature
 from smsmode.billing.models import Feature, LedgerKind
 from smsmode.billing.services import InsufficientCredits, credits_add
 from smsmode.sms.encoding import count_segments
-from smsmode.sms.numbers import PhoneNumberError, normalize_phone_fast
+from smsmode.sms.numbers import PhoneNumberError, normalize_phone_fast, operator_of
 from smsmode.sms.stop import stop_code_for, with_stop_mention
 from smsmode.sms.windows import held_until
 
@@ -234,6 +234,7 @@ _MESSAGE_COLUMNS = (
     "is_test",
     "kind",
     "phone",
+    "operator",
     "sender",
     "body",
     "encoding",
@@ -336,6 +337,7 @@ def _write_messages(
                 is_test,
                 campaign.kind,
                 recipient.phone,
+                operator_of(recipient.phone),
                 sender,
                 text,
                 rendered.encoding,

@@ -31,6 +31,7 @@ from redis.exceptions import NoScriptError
 
 from shortener.models import Click, ShortLink
 from shortener.safety import is_bot
+from smsmode.dashboard import stats
 
 PENDING = "clicks:pending"
 LOCK = "clicks:flush-lock"
@@ -165,26 +166,28 @@ def clicks_flush(*, max_batches: int = 100, wait: bool = True) -> int:
     return stored
 
 
-def _count_for_campaigns(events: list[dict]) -> None:
+def _count_for_campaigns(events: list[dict]) -> list[tuple[int, datetime.datetime]]:
     """Per-recipient links: the campaign's clicks, and its clickers (a message's first
-    click by a person marks it clicked). Test sends count for nobody."""
+    click by a person marks it clicked). Test sends count for nobody. Returns the
+    first clicks (account, moment) for the dashboard."""
     from campaigns.models import Campaign, Message
 
     if not events:
-        return
+        return []
     first: dict[int, float] = {}
     for event in events:
         first[event["message"]] = min(first.get(event["message"], event["at"]), event["at"])
     messages = Message.objects.filter(pk__in=first, is_test=False, campaign__isnull=False)
-    rows = list(messages.values_list("pk", "campaign_id", "clicked_at"))
-    campaign_of = {pk: campaign_id for pk, campaign_id, _at in rows}
+    rows = list(messages.values_list("pk", "campaign_id", "clicked_at", "account_id"))
+    campaign_of = {pk: campaign_id for pk, campaign_id, _at, _account in rows}
+    account_of = {pk: account_id for pk, _campaign, _at, account_id in rows}
     clicks: Counter = Counter(
         campaign_of[e["message"]] for e in events if e["message"] in campaign_of
     )
     # Only the flush writes clicked_at, under its lock: what was read is still true.
     newly = [
         Message(pk=pk, clicked_at=datetime.datetime.fromtimestamp(first[pk], tz=datetime.UTC))
-        for pk, _campaign_id, clicked_at in rows
+        for pk, _campaign_id, clicked_at, _account in rows
         if clicked_at is None
     ]
     Message.objects.bulk_update(newly, ["clicked_at"], batch_size=1000)
@@ -193,6 +196,7 @@ def _count_for_campaigns(events: list[dict]) -> None:
         Campaign.objects.filter(pk=campaign_id).update(
             clicks=F("clicks") + n, clickers=F("clickers") + clickers[campaign_id]
         )
+    return [(account_of[message.pk], message.clicked_at) for message in newly]
 
 
 def _store(events: list[dict]) -> int:
@@ -211,10 +215,10 @@ def _store(events: list[dict]) -> int:
     # Events name codes: keep those of links that exist and had not expired when
     # clicked (the redirect records before it knows; it answered 404 or 410 then).
     links = {
-        code: (pk, expires.timestamp(), message_id)
-        for code, pk, expires, message_id in ShortLink.objects.filter(
+        code: (pk, expires.timestamp(), message_id, account_id)
+        for code, pk, expires, message_id, account_id in ShortLink.objects.filter(
             code__in={event["code"] for event in fresh}
-        ).values_list("code", "pk", "expires_at", "message_id")
+        ).values_list("code", "pk", "expires_at", "message_id", "account_id")
     }
     kept = []
     for event in fresh:
@@ -222,6 +226,7 @@ def _store(events: list[dict]) -> int:
         if link is not None and event["at"] < link[1]:
             event["link"] = link[0]
             event["message"] = link[2]
+            event["account"] = link[3]
             kept.append(event)
     fresh = kept
     if not fresh:
@@ -268,7 +273,17 @@ def _store(events: list[dict]) -> int:
         last[row.link_id] = max(last[row.link_id], row.at)
     with transaction.atomic():
         Click.objects.bulk_create(rows, batch_size=1000)
-        _count_for_campaigns([event for event in fresh if event["message"] and not event["bot"]])
+        first_clicks = _count_for_campaigns(
+            [event for event in fresh if event["message"] and not event["bot"]]
+        )
+        stats.record_clicks(
+            [
+                (event["account"], datetime.datetime.fromtimestamp(event["at"], tz=datetime.UTC))
+                for event in fresh
+                if not event["bot"]
+            ],
+            first_clicks,
+        )
         for link_id in last:
             ShortLink.objects.filter(pk=link_id).update(
                 clicks=F("clicks") + clicks[link_id],

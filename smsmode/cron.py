@@ -7,6 +7,7 @@ from contacts.jobs import imports_recover_stalled
 from shortener.jobs import clicks_flush_job
 from smsmode.accounts.jobs import invitations_purge_expired
 from smsmode.billing.jobs import subscriptions_apply_due
+from smsmode.dashboard.jobs import stats_fold_job
 from smsmode.webhooks.jobs import webhooks_retry_due
 
 cron.register(invitations_purge_expired, queue_name="low", cron="17 3 * * *")
@@ -17,3 +18,4 @@ cron.register(messages_sweep_stale, queue_name="default", cron="* * * * *")
 cron.register(api_messages_due, queue_name="sms", cron="* * * * *")
 cron.register(clicks_flush_job, queue_name="default", cron="* * * * *")
 cron.register(webhooks_retry_due, queue_name="low", cron="* * * * *")
+cron.register(stats_fold_job, queue_name="low", cron="* * * * *")

@@ -36,6 +36,7 @@ from smsmode.accounts.services import (
     membership_set_role,
 )
 from smsmode.billing.features import account_seats_left
+from smsmode.dashboard.jobs import enqueue_stats_rebuild
 
 TEAM_PAGE_SIZE = 50
 
@@ -169,6 +170,8 @@ def account_settings(request: AccountRequest) -> HttpResponse:
     if request.method == "POST":
         if form.is_valid():
             form.save()
+            if "time_zone" in form.changed_data:  # the statistics' days move with it
+                enqueue_stats_rebuild(request.account.pk)
             messages.success(request, _("Settings saved."))
             return redirect("accounts:settings")
         return render(request, "accounts/settings.html", {"form": form}, status=400)
