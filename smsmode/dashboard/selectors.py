@@ -188,7 +188,9 @@ def dashboard(account, period: Period, *, today: datetime.date | None = None) ->
     for (_day, hour, kind), n in hourly.items():
         hours[hour][0 if kind == "marketing" else 1] += n
     data.per_hour = [(hour, *hours[hour]) for hour in range(24)]
-    data.states = [(state, str(label), by_state[state]) for state, label in STATES if by_state[state]]
+    data.states = [
+        (state, str(label), by_state[state]) for state, label in STATES if by_state[state]
+    ]
     data.operators = _operators(by_operator)
 
     clicks = {

@@ -266,12 +266,14 @@ def _rebuild_lock() -> Iterator[None]:
         with transaction.atomic():
             yield
         return
+    outermost = not connection.in_atomic_block  # else the caller's transaction decides
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_lock(%s)", [_LOCK_KEY])
     try:
         with transaction.atomic():
-            with connection.cursor() as cursor:
-                cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            if outermost:
+                with connection.cursor() as cursor:
+                    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             yield
     finally:
         with connection.cursor() as cursor:

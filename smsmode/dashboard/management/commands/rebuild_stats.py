@@ -2,6 +2,7 @@
 
 import datetime
 
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from smsmode.accounts.models import Account
@@ -36,7 +37,7 @@ class Command(BaseCommand):
                 accounts = accounts.filter(**{field: account})
                 if not accounts.exists():
                     raise CommandError(f"no account {account}")
-            except ValueError as exc:  # not a UUID
+            except (ValueError, ValidationError) as exc:  # not a UUID
                 raise CommandError(f"no account {account}") from exc
         for each in accounts.iterator():
             counted = stats.rebuild(each, since=since, until=until)
