@@ -1,12 +1,20 @@
 import datetime
+from decimal import Decimal
 from io import StringIO
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.core.management import call_command
+from django.db.models import Count, Sum
 from django.utils import timezone
 
+from campaigns.models import Message
+from shortener.models import Click, ShortLink
+from smsmode.accounts.management.commands.seed_demo import HISTORY
 from smsmode.accounts.models import Account, Membership, User
 from smsmode.billing.models import CreditLedgerEntry
+from smsmode.dashboard import stats
+from smsmode.dashboard.models import ClickStat, DailyStat, HourlyStat
 
 pytestmark = pytest.mark.django_db
 
@@ -47,15 +55,21 @@ def test_it_is_idempotent():
     account = Account.objects.get(name="Demo Boutique")
     assert Account.objects.filter(name="Demo Boutique").count() == 1
     assert Membership.objects.filter(account=account).count() == 3
-    # signup gift, two paid packs, a reservation and a refund; then the demo campaigns:
-    # two reservations and the refund of the rejected messages
-    assert CreditLedgerEntry.objects.filter(account=account).count() == 8
+    # The ledger is one chain: in date order, each row's balance follows the last.
+    balance = Decimal(0)
+    for entry in CreditLedgerEntry.objects.filter(account=account).order_by("created_at", "pk"):
+        balance += entry.amount
+        assert entry.balance_after == balance >= 0
+    assert account.credit_balance == balance >= 0
     spent = sum(c.credits_reserved - c.credits_refunded for c in account.campaigns.all())
-    assert account.credit_balance == 20 + 5000 + 1000 - 1240 + 37 - spent
+    assert spent > 0
     assert account.plan.code == "medium"
-    assert account.orders.filter(status="paid").count() == 3
+    # the plan and two packs this week; the packs of 10,000 bought over three months
+    packs = account.orders.filter(provider_ref__startswith="demo-history").count()
+    assert packs >= 2
+    assert account.orders.filter(status="paid").count() == 3 + packs
     assert account.orders.filter(status="pending").count() == 1
-    assert account.invoices.count() == 4
+    assert account.invoices.count() == 4 + packs
     # 300 contacts, then an import of 80 new numbers and 3 known ones
     assert account.contacts.count() == 380
     assert account.lists.count() == 4
@@ -67,7 +81,7 @@ def test_it_is_idempotent():
         "Black Friday": "sent",
         "Soldes d'hiver": "scheduled",
         "Rappel : retrait en boutique": "sending",
-    }
+    } | {spec[3]: "sent" for spec in HISTORY}
     sale = account.campaigns.get(name="Black Friday")
     assert sale.messages.filter(status="delivered").count() > 0.9 * sale.recipients
     assert sale.credits_refunded > 0 and sale.replies.filter(is_stop=True).count() == 1
@@ -92,3 +106,88 @@ def test_it_is_idempotent():
     )
     assert (contact_import.skipped_in_file, contact_import.invalid) == (1, 2)
     assert account.optouts.count() == 9
+
+
+def _counts(account) -> dict:
+    return {
+        "messages": account.messages.count(),
+        "campaigns": account.campaigns.count(),
+        "links": account.short_links.count(),
+        "clicks": Click.objects.filter(link__account=account).count(),
+        "ledger": account.ledger_entries.count(),
+        "orders": account.orders.count(),
+        "daily": sorted(
+            DailyStat.objects.filter(account=account).values_list(
+                "day", "kind", "state", "messages"
+            )
+        ),
+    }
+
+
+def test_it_makes_three_months_of_history_once():
+    _seed("--password", "demo-secret-123")
+    account = Account.objects.get(name="Demo Boutique")
+    before = _counts(account)
+    _seed("--password", "demo-secret-123")
+    assert _counts(account) == before  # a second run adds nothing
+    now = timezone.now()
+    counted = Message.objects.filter(account=account, status__in=stats.COUNTED)
+    assert 20_000 <= counted.count() <= 40_000
+    moments = sorted(m.submitted_at or m.final_at for m in counted.only("submitted_at", "final_at"))
+    assert moments[0] < now - datetime.timedelta(days=80)
+    assert moments[-1] <= now
+    by_state = dict(counted.values_list("status").annotate(n=Count("id")).order_by())
+    assert 0.93 < by_state["delivered"] / counted.count() < 0.97
+    assert {"undelivered", "expired", "rejected", "failed", "unknown"} <= set(by_state)
+    assert {"Orange France", "SFR", "Bouygues", "Free Mobile"} <= set(
+        counted.values_list("operator", flat=True).distinct()
+    )
+    api = counted.filter(campaign__isnull=True)
+    assert api.count() > 3000 and not api.filter(kind="marketing").exists()
+    # Marketing: Tuesday to Saturday, 08:00-20:00 in Paris.
+    paris = ZoneInfo("Europe/Paris")
+    for message in counted.filter(kind="marketing").only("submitted_at", "final_at"):
+        local = (message.submitted_at or message.final_at).astimezone(paris)
+        assert local.weekday() != 6 and 8 <= local.hour < 20, local
+    # Each sent campaign's figures are its messages'.
+    for campaign in account.campaigns.filter(status="sent"):
+        messages = campaign.messages.all()
+        assert campaign.recipients == messages.count()
+        assert campaign.segments == messages.aggregate(n=Sum("segments"))["n"]
+        assert campaign.credits_reserved == messages.aggregate(n=Sum("cost"))["n"]
+        assert (
+            campaign.credits_refunded
+            == (messages.filter(status__in=["rejected", "failed"]).aggregate(n=Sum("cost"))["n"])
+        )
+        assert campaign.tracked_links == ShortLink.objects.filter(campaign=campaign).count()
+        assert campaign.clickers == messages.filter(clicked_at__isnull=False).count()
+        people = Click.objects.filter(link__campaign=campaign, is_bot=False)
+        assert campaign.clicks == people.count() >= campaign.clickers
+        assert campaign.launched_at < now and campaign.completed_at >= campaign.launched_at
+    # The dashboard's aggregates are those of a rebuild, and count every message.
+    daily = sorted(
+        DailyStat.objects.filter(account=account).values_list(
+            "day", "kind", "operator", "state", "messages", "segments"
+        )
+    )
+    assert sum(row[4] for row in daily) == counted.count()
+    assert sum(HourlyStat.objects.filter(account=account).values_list("messages", flat=True)) == (
+        counted.count()
+    )
+    clicks = sorted(
+        ClickStat.objects.filter(account=account).values_list("day", "clicks", "clickers")
+    )
+    assert (
+        sum(row[1] for row in clicks)
+        == Click.objects.filter(link__account=account, is_bot=False).count()
+    )
+    stats.rebuild(account)
+    assert daily == sorted(
+        DailyStat.objects.filter(account=account).values_list(
+            "day", "kind", "operator", "state", "messages", "segments"
+        )
+    )
+    assert clicks == sorted(
+        ClickStat.objects.filter(account=account).values_list("day", "clicks", "clickers")
+    )
+    assert account.credit_balance >= 0
