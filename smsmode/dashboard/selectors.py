@@ -74,6 +74,9 @@ def period_from(params, today: datetime.date) -> Period:
         raise PeriodError(_("Enter both dates of the range.")) from None
     if start > end:
         raise PeriodError(_("The range ends before it starts."))
+    if start > today:
+        raise PeriodError(_("The range starts in the future."))
+    end = min(end, today)  # days to come have no figures
     if (end - start).days + 1 > MAX_DAYS:
         raise PeriodError(_("A range covers at most 366 days."))
     return Period(start, end, None)
@@ -121,13 +124,13 @@ def dashboard(account, period: Period, *, today: datetime.date | None = None) ->
     tz = stats.zone(account.time_zone)
     today = today or timezone.now().astimezone(tz).date()
     month_start = today.replace(day=1)
-    first, last = min(period.start, month_start), max(period.end, today)
     data = Dashboard(period=period, today=today)
+    wanted = Q(day__gte=period.start, day__lte=period.end) | Q(day__gte=month_start, day__lte=today)
 
     # Daily rows (period, this month, today), with the deltas not folded yet.
     daily: dict[tuple, int] = defaultdict(int)
     rows = (
-        DailyStat.objects.filter(account=account, day__gte=first, day__lte=last)
+        DailyStat.objects.filter(wanted, account=account)
         .values_list("day", "kind", "operator", "state")
         .annotate(n=Sum("messages"), s=Sum("segments"))
         .order_by()

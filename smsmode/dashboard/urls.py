@@ -6,4 +6,5 @@ app_name = "dashboard"
 
 urlpatterns = [
     path("", views.home, name="home"),
+    path("dashboard/<slug:chart>.csv", views.chart_csv, name="csv"),
 ]

@@ -420,3 +420,27 @@ def test_a_rebuild_in_its_own_transaction_holds_the_fold_off(team):
         other.close()
     assert stats.fold() == 1
     assert DailyStat.objects.get(account=account).messages == 2
+
+
+def test_a_range_is_cut_at_today_and_may_not_start_in_the_future():
+    from smsmode.dashboard.selectors import PeriodError, period_from
+
+    today = datetime.date(2026, 12, 1)
+    period = period_from({"period": "custom", "start": "2026-11-20", "end": "2026-12-31"}, today)
+    assert (period.start, period.end) == (datetime.date(2026, 11, 20), today)
+    with pytest.raises(PeriodError, match="future"):
+        period_from({"period": "custom", "start": "2026-12-02", "end": "2026-12-05"}, today)
+
+
+def test_an_old_range_reads_its_days_and_this_month_only(team):
+    account = team.account
+    for at in (
+        datetime.datetime(2024, 3, 5, 9, 0, tzinfo=UTC),  # in the range
+        datetime.datetime(2025, 6, 1, 9, 0, tzinfo=UTC),  # neither
+        datetime.datetime(2026, 12, 1, 9, 0, tzinfo=UTC),  # today
+    ):
+        stats.record_sent([message(account, at).pk])
+    stats.fold()
+    period = Period(datetime.date(2024, 3, 1), datetime.date(2024, 3, 31), None)
+    data = dashboard(account, period, today=datetime.date(2026, 12, 1))
+    assert (data.messages, data.sent_today, data.sent_month) == (1, 1, 1)
