@@ -513,6 +513,7 @@ _REPORT_FIELDS = (
     "kind",
     "operator",
     "segments",
+    "is_test",
 )
 
 

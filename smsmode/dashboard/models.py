@@ -22,6 +22,10 @@ class StatDelta(models.Model):
     multiple of 15 minutes, so the slot falls in exactly one local hour."""
 
     account = models.ForeignKey("accounts.Account", on_delete=models.CASCADE, related_name="+")
+    # The campaign of a campaign message (test sends: none), for CampaignStat.
+    campaign = models.ForeignKey(
+        "campaigns.Campaign", null=True, on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     slot = models.DateTimeField()
     kind = models.CharField(max_length=12)
     operator = models.CharField(max_length=40)
@@ -91,3 +95,20 @@ class ClickStat(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day}: {self.clicks} clicks, {self.clickers} clickers"
+
+
+class CampaignStat(models.Model):
+    """A campaign's sent messages (test sends left out) per state: the delivery rate
+    of the campaign list and the dashboard without counting a million messages."""
+
+    campaign = models.ForeignKey("campaigns.Campaign", on_delete=models.CASCADE, related_name="+")
+    state = models.CharField(max_length=11)
+    messages = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["campaign", "state"], name="campaignstat_key")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.campaign_id} {self.state}: {self.messages}"

@@ -4,7 +4,7 @@
   unknown), called in the transaction that changed them.
 - `record_moved(message, new_state)`: a delivery report moved a counted message.
 - `record_clicks(rows)`: the click flush's people clicks and first clicks per message.
-- `fold()`: the job that adds the deltas into the daily and hourly tables.
+- `fold()`: the job that adds the deltas into the daily, hourly and campaign tables.
 - `rebuild(account, since, until)`: recompute local days from the messages and clicks.
 """
 
@@ -21,7 +21,13 @@ from django.db import connection, transaction
 from django.db.models import Count, Q, Sum
 from django.db.models.functions import Coalesce, TruncDate, TruncHour
 
-from smsmode.dashboard.models import ClickStat, DailyStat, HourlyStat, StatDelta
+from smsmode.dashboard.models import (
+    CampaignStat,
+    ClickStat,
+    DailyStat,
+    HourlyStat,
+    StatDelta,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +69,8 @@ _MESSAGE_FIELDS = (
     "operator",
     "status",
     "segments",
+    "campaign_id",
+    "is_test",
 )
 
 
@@ -79,11 +87,13 @@ def record_sent(message_ids: Iterable[int]) -> None:
         rows = Message.objects.filter(pk__in=ids[start : start + 10_000]).values_list(
             *_MESSAGE_FIELDS
         )
-        for account_id, submitted_at, final_at, kind, operator, state, segments in rows:
+        for row in rows:
+            account_id, submitted_at, final_at, kind, operator, state, segments = row[:7]
+            campaign_id = None if row[8] else row[7]  # test sends count for no campaign
             at = submitted_at or final_at
             if state not in COUNTED or at is None:
                 continue
-            entry = deltas[(account_id, slot_of(at), kind, operator, state)]
+            entry = deltas[(account_id, slot_of(at), kind, operator, state, campaign_id)]
             entry[0] += 1
             entry[1] += segments
     _append(deltas)
@@ -91,17 +101,19 @@ def record_sent(message_ids: Iterable[int]) -> None:
 
 def record_moved(message, new_state: str) -> None:
     """A report moved `message` (as it was before: status, submitted_at, final_at,
-    kind, operator, segments) to `new_state`, in the same bucket."""
+    kind, operator, segments, campaign_id, is_test) to `new_state`, in the same
+    bucket."""
     old_state = message.status
     at = message.submitted_at or message.final_at
     if old_state == new_state or at is None or old_state not in COUNTED:
         return
     slot = slot_of(at)
     key = (message.account_id, slot, message.kind, message.operator)
+    campaign_id = None if message.is_test else message.campaign_id
     _append(
         {
-            (*key, old_state): [-1, -message.segments],
-            (*key, new_state): [1, message.segments],
+            (*key, old_state, campaign_id): [-1, -message.segments],
+            (*key, new_state, campaign_id): [1, message.segments],
         }
     )
 
@@ -115,10 +127,14 @@ def _append(deltas: dict[tuple, list[int]]) -> None:
                 kind=kind,
                 operator=operator,
                 state=state,
+                campaign_id=campaign_id,
                 messages=messages,
                 segments=segments,
             )
-            for (account_id, slot, kind, operator, state), (messages, segments) in deltas.items()
+            for (account_id, slot, kind, operator, state, campaign_id), (
+                messages,
+                segments,
+            ) in deltas.items()
         ]
     )
 
@@ -205,7 +221,7 @@ def _take_deltas(batch: int) -> list[tuple]:
         pick = "SELECT id FROM dashboard_statdelta ORDER BY id LIMIT %s" + skip  # noqa: S608
         cursor.execute(
             f"DELETE FROM dashboard_statdelta WHERE id IN ({pick}) RETURNING "  # noqa: S608
-            "account_id, slot, kind, operator, state, messages, segments",
+            "account_id, slot, kind, operator, state, messages, segments, campaign_id",
             [batch],
         )
         rows = cursor.fetchall()
@@ -222,12 +238,12 @@ def _take_deltas(batch: int) -> list[tuple]:
 def local_buckets(
     rows: Iterable[tuple], zones: dict[int, ZoneInfo]
 ) -> tuple[dict[tuple, list[int]], dict[tuple, list[int]]]:
-    """Delta rows (account, slot, kind, operator, state, messages, segments) summed
-    by daily key (account, day, kind, operator, state) and hourly key (account, day,
-    hour, kind)."""
+    """Delta rows (account, slot, kind, operator, state, messages, segments, ...)
+    summed by daily key (account, day, kind, operator, state) and hourly key
+    (account, day, hour, kind)."""
     daily: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
     hourly: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
-    for account_id, slot, kind, operator, state, messages, segments in rows:
+    for account_id, slot, kind, operator, state, messages, segments, *_rest in rows:
         local = slot.astimezone(zones.get(account_id, datetime.UTC))
         day = local.date()
         entry = daily[(account_id, day, kind, operator, state)]
@@ -239,7 +255,34 @@ def local_buckets(
     return daily, hourly
 
 
+_DELTA_FIELDS = (
+    "account_id",
+    "slot",
+    "kind",
+    "operator",
+    "state",
+    "messages",
+    "segments",
+    "campaign_id",
+)
+
+
+def _fold_campaigns(rows: list[tuple]) -> None:
+    """The campaign part of delta rows (campaign_id last) into CampaignStat."""
+    by_campaign: dict[tuple[int, str], int] = defaultdict(int)
+    for row in rows:
+        if row[7] is not None:
+            by_campaign[(row[7], row[4])] += row[5]
+    _upsert(
+        "dashboard_campaignstat",
+        ("campaign_id", "state"),
+        ("messages",),
+        [(*key, n) for key, n in sorted(by_campaign.items()) if n],
+    )
+
+
 def _fold_rows(rows: list[tuple]) -> None:
+    _fold_campaigns(rows)
     daily, hourly = local_buckets(rows, _zones(row[0] for row in rows))
     _upsert(
         "dashboard_dailystat",
@@ -365,7 +408,21 @@ def rebuild(
         for day, n in clickers:
             by_day[day][1] = n
 
-        StatDelta.objects.filter(Q(account=account) & moment("slot")).delete()
+        deltas = StatDelta.objects.filter(Q(account=account) & moment("slot"))
+        if since is None and until is None:  # the whole history: campaigns too
+            CampaignStat.objects.filter(campaign__account=account).delete()
+            CampaignStat.objects.bulk_create(
+                CampaignStat(campaign_id=campaign_id, state=state, messages=n)
+                for campaign_id, state, n in Message.objects.filter(
+                    account=account, status__in=COUNTED, is_test=False, campaign__isnull=False
+                )
+                .values_list("campaign_id", "status")
+                .annotate(n=Count("id"))
+                .order_by()
+            )
+        else:  # the campaigns' counts are not by day: keep what these deltas say
+            _fold_campaigns(list(deltas.values_list(*_DELTA_FIELDS)))
+        deltas.delete()
         DailyStat.objects.filter(days, account=account).delete()
         HourlyStat.objects.filter(days, account=account).delete()
         ClickStat.objects.filter(days, account=account).delete()

@@ -26,7 +26,7 @@ from shortener.clicks import clicks_flush
 from shortener.models import ShortLink
 from smsmode.accounts.models import Account
 from smsmode.dashboard import stats
-from smsmode.dashboard.models import ClickStat, DailyStat, HourlyStat, StatDelta
+from smsmode.dashboard.models import CampaignStat, ClickStat, DailyStat, HourlyStat, StatDelta
 from smsmode.dashboard.selectors import Period, dashboard
 from smsmode.sms.gateways.base import DeliveryReport, DeliveryState
 from tests.campaigns.conftest import make_campaign, run_jobs
@@ -74,6 +74,11 @@ def snapshot(account) -> dict:
             r.day: (r.clicks, r.clickers)
             for r in ClickStat.objects.filter(account=account)
             if r.clicks or r.clickers
+        },
+        "campaigns": {
+            (r.campaign_id, r.state): r.messages
+            for r in CampaignStat.objects.filter(campaign__account=account)
+            if r.messages
         },
     }
 
@@ -126,6 +131,7 @@ def test_a_campaign_counts_once_it_leaves_the_queue_and_moves_with_its_reports(f
         figures = assert_rebuild_agrees(funded)
     assert figures["daily"] == {(day, "marketing", "SFR", "delivered"): (5, 5)}
     assert figures["hourly"] == {(day, 10, "marketing"): (5, 5)}  # one message, once
+    assert figures["campaigns"] == {(campaign.pk, "delivered"): 5}
 
 
 def test_every_outcome_is_counted_in_its_state(funded):
@@ -444,3 +450,28 @@ def test_an_old_range_reads_its_days_and_this_month_only(team):
     period = Period(datetime.date(2024, 3, 1), datetime.date(2024, 3, 31), None)
     data = dashboard(account, period, today=datetime.date(2026, 12, 1))
     assert (data.messages, data.sent_today, data.sent_month) == (1, 1, 1)
+
+
+def test_a_partial_rebuild_keeps_the_campaigns_counts(funded, customers):
+    with time_machine.travel(TUESDAY_10, tick=True):
+        campaign = launched(funded, [customers])
+        campaign_dispatch(campaign_id=campaign.pk)  # deltas, not folded
+        stats.rebuild(funded, since=datetime.date(2026, 12, 1), until=datetime.date(2026, 12, 1))
+        run_jobs("sms")
+        figures = assert_rebuild_agrees(funded)
+    assert figures["campaigns"] == {(campaign.pk, "delivered"): 5}
+
+
+def test_test_sends_count_for_the_account_not_the_campaign(
+    funded, customers, django_capture_on_commit_callbacks
+):
+    from campaigns.services import campaign_test_send
+
+    with time_machine.travel(TUESDAY_10, tick=True):
+        campaign = make_campaign(funded, [customers])
+        with django_capture_on_commit_callbacks(execute=True):
+            assert campaign_test_send(campaign=campaign, numbers=["+33612345679"]) == 1
+        run_jobs("sms")
+        figures = assert_rebuild_agrees(funded)
+    assert states(figures) == {"submitted": 1}
+    assert figures["campaigns"] == {}
