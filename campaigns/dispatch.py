@@ -229,7 +229,8 @@ def _mark_submitted(submitted: list[tuple[int, str]], now: datetime.datetime) ->
             cursor.execute(
                 "UPDATE campaigns_message AS m SET status = %s, provider_id = v.pid, "
                 "submitted_at = %s FROM unnest(%s::bigint[], %s::text[]) AS v(id, pid) "
-                "WHERE m.id = v.id AND m.status = %s RETURNING m.id",
+                "WHERE m.id = v.id AND m.status = %s RETURNING m.account_id, m.kind, "
+                "m.operator, m.segments, m.campaign_id, m.is_test",
                 [
                     Message.Status.SUBMITTED,
                     now,
@@ -238,7 +239,7 @@ def _mark_submitted(submitted: list[tuple[int, str]], now: datetime.datetime) ->
                     Message.Status.SUBMITTING,
                 ],
             )
-            moved = [row[0] for row in cursor.fetchall()]
+            stats.record_submitted(cursor.fetchall(), now)
         else:
             moved = []
             for message_id, pid in submitted:
@@ -249,7 +250,7 @@ def _mark_submitted(submitted: list[tuple[int, str]], now: datetime.datetime) ->
                 )
                 if cursor.rowcount:
                     moved.append(message_id)
-    stats.record_sent(moved)
+            stats.record_sent(moved)
 
 
 def _release(message_ids: list[int]) -> None:

@@ -1,7 +1,8 @@
 """Maintaining the dashboard's aggregates (see models.py for what counts and when).
 
 - `record_sent(ids)`: messages that have just left the queue (submitted, failed or
-  unknown), called in the transaction that changed them.
+  unknown), called in the transaction that changed them; `record_submitted(rows, at)`
+  the same from rows an UPDATE … RETURNING gave (the dispatch's batches).
 - `record_moved(message, new_state)`: a delivery report moved a counted message.
 - `record_clicks(rows)`: the click flush's people clicks and first clicks per message.
 - `fold()`: the job that adds the deltas into the daily, hourly and campaign tables.
@@ -96,6 +97,20 @@ def record_sent(message_ids: Iterable[int]) -> None:
             entry = deltas[(account_id, slot_of(at), kind, operator, state, campaign_id)]
             entry[0] += 1
             entry[1] += segments
+    _append(deltas)
+
+
+def record_submitted(rows: Iterable[tuple], at: datetime.datetime) -> None:
+    """+1 "submitted" at `at` for each message `(account_id, kind, operator, segments,
+    campaign_id, is_test)` that the caller's UPDATE … RETURNING just submitted: the
+    dispatch's hot path, without reading the rows again."""
+    deltas: dict[tuple, list[int]] = defaultdict(lambda: [0, 0])
+    slot = slot_of(at)
+    for account_id, kind, operator, segments, campaign_id, is_test in rows:
+        campaign = None if is_test else campaign_id
+        entry = deltas[(account_id, slot, kind, operator, "submitted", campaign)]
+        entry[0] += 1
+        entry[1] += segments
     _append(deltas)
 
 
