@@ -523,7 +523,10 @@ def on_delivery_report(report: DeliveryReport) -> None:
     a final message is left alone). Unknown provider id: kept for later."""
     with transaction.atomic():
         message = (
-            Message.objects.filter(provider_id=report.provider_id).only(*_REPORT_FIELDS).first()
+            Message.objects.filter(provider_id=report.provider_id)
+            .only(*_REPORT_FIELDS)
+            .select_for_update()  # two reports of one message: the second sees the first
+            .first()
         )
         if message is None:
             PendingReport.objects.get_or_create(

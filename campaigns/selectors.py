@@ -23,6 +23,7 @@ from campaigns.services import (
 )
 from contacts.forms import phone_international
 from shortener.tracking import URL_IN_TEXT, placeholder_url
+from smsmode.dashboard import stats
 
 SAMPLE = 300
 
@@ -211,28 +212,35 @@ def campaign_list_figures(*, campaigns: list[Campaign]) -> dict[int, tuple[int, 
     """(delivered, delivery rate) per campaign of a list, from the dashboard's
     per-campaign counters and the deltas not folded yet: two small queries, however
     many messages the campaigns have (test sends left out)."""
-    from smsmode.dashboard.models import CampaignStat, StatDelta
-
     ids = [campaign.pk for campaign in campaigns if campaign.launched_at is not None]
     counts: dict[int, dict[str, int]] = {pk: {} for pk in ids}
     if ids:
-        rows = list(
-            CampaignStat.objects.filter(campaign_id__in=ids).values_list(
-                "campaign_id", "state", "messages"
-            )
-        )
-        rows += list(
-            StatDelta.objects.filter(
-                account_id__in={campaign.account_id for campaign in campaigns},
-                campaign_id__in=ids,
-            )
-            .values_list("campaign_id", "state")
-            .annotate(n=Sum("messages"))
-            .order_by()
-        )
+        with stats.one_snapshot():
+            rows = _campaign_counts(campaigns, ids)
         for campaign_id, state, n in rows:
             counts[campaign_id][state] = counts[campaign_id].get(state, 0) + n
     return {
         pk: (by_status.get(Message.Status.DELIVERED, 0), delivery_rate(by_status))
         for pk, by_status in counts.items()
     }
+
+
+def _campaign_counts(campaigns: list[Campaign], ids: list[int]) -> list[tuple[int, str, int]]:
+    """The counters of these campaigns, then their deltas not folded yet."""
+    from smsmode.dashboard.models import CampaignStat, StatDelta
+
+    rows = list(
+        CampaignStat.objects.filter(campaign_id__in=ids).values_list(
+            "campaign_id", "state", "messages"
+        )
+    )
+    rows += list(
+        StatDelta.objects.filter(
+            account_id__in={campaign.account_id for campaign in campaigns},
+            campaign_id__in=ids,
+        )
+        .values_list("campaign_id", "state")
+        .annotate(n=Sum("messages"))
+        .order_by()
+    )
+    return rows

@@ -18,5 +18,8 @@ def stats_rebuild_job(account_id: int) -> int:
 
 def enqueue_stats_rebuild(account_id: int) -> None:
     import django_rq
+    from rq import Retry
 
-    django_rq.get_queue("low").enqueue(stats_rebuild_job, account_id, job_timeout=3600)
+    django_rq.get_queue("low").enqueue(
+        stats_rebuild_job, account_id, job_timeout=3600, retry=Retry(max=3, interval=60)
+    )

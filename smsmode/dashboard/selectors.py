@@ -121,6 +121,11 @@ def _days(period: Period) -> list[datetime.date]:
 
 
 def dashboard(account, period: Period, *, today: datetime.date | None = None) -> Dashboard:
+    with stats.one_snapshot():
+        return _dashboard(account, period, today)
+
+
+def _dashboard(account, period: Period, today: datetime.date | None) -> Dashboard:
     tz = stats.zone(account.time_zone)
     today = today or timezone.now().astimezone(tz).date()
     month_start = today.replace(day=1)
@@ -148,8 +153,11 @@ def dashboard(account, period: Period, *, today: datetime.date | None = None) ->
         .order_by()
     ):
         hourly[(day, hour, kind)] += n
-    pending = StatDelta.objects.filter(account=account).values_list(
-        "account_id", "slot", "kind", "operator", "state", "messages", "segments"
+    pending = (
+        StatDelta.objects.filter(account=account)
+        .values_list("account_id", "slot", "kind", "operator", "state")
+        .annotate(n=Sum("messages"), s=Sum("segments"))
+        .order_by()
     )
     more_daily, more_hourly = stats.local_buckets(pending, {account.pk: tz})
     for (_account, day, kind, operator, state), (n, s) in more_daily.items():

@@ -160,7 +160,9 @@ def record_clicks(
 ) -> None:
     """People clicks `(account_id, at)` and campaign messages clicked for the first
     time `(account_id, at)`, into their local day. Called by the click flush, which
-    runs alone (a lock), so the counters have one writer."""
+    runs alone (a lock), so the counters have one writer; in its transaction it waits
+    for a rebuild to finish (the rebuild replaces these rows)."""
+    _wait_for_rebuild()
     by_day: dict[tuple[int, datetime.date], list[int]] = defaultdict(lambda: [0, 0])
     clicks, first_clicks = list(clicks), list(first_clicks)
     zones = _zones({account_id for account_id, _at in clicks + first_clicks})
@@ -220,6 +222,28 @@ def fold(*, batch: int = 20_000, max_batches: int = 50) -> int:
             _fold_rows(rows)
             folded += len(rows)
     return folded
+
+
+def _wait_for_rebuild() -> None:
+    """Take the statistics lock for this transaction, waiting for a rebuild."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [_LOCK_KEY])
+
+
+@contextmanager
+def one_snapshot() -> Iterator[None]:
+    """Reads of several tables that a fold changes together (aggregates, then the
+    deltas not folded yet) from one snapshot: a fold committing between two of them
+    would otherwise hide or double its deltas. Inside a caller's transaction, that
+    transaction decides."""
+    if connection.vendor != "postgresql" or connection.in_atomic_block:
+        yield
+        return
+    with transaction.atomic():
+        with connection.cursor() as cursor:
+            cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY")
+        yield
 
 
 def _try_lock() -> bool:
@@ -357,7 +381,8 @@ def rebuild(
 ) -> int:
     """Recompute the account's aggregates for local days since..until (inclusive;
     None: from the first, to the last) from its messages and clicks. Returns the
-    number of messages counted."""
+    number of messages counted. Call it outside a transaction (it takes its own
+    snapshot); inside one, no message may change meanwhile (seed_demo)."""
     from campaigns.models import Message
     from shortener.models import Click
 
