@@ -38,6 +38,8 @@ from django.db import DatabaseError, connection, connections, reset_queries
 from django.test import Client, override_settings
 from django.test.utils import CaptureQueriesContext
 
+from bench.bench_campaigns import _sql
+
 TARGET_MS = 300
 ROUNDS = 30
 WARMUP = 3
@@ -138,12 +140,6 @@ _RECENT_TIME = "now() - interval '1 minute' - s.u4 * interval '10 minutes'"
 
 def _message_sql(api_time: str) -> str:
     return _MESSAGE_SQL.format(api_time=api_time, **{f"u{k}": _U.format(k=k) for k in range(1, 10)})
-
-
-def _sql(statement: str, params=None):
-    with connection.cursor() as cursor:
-        cursor.execute(statement, params)
-        return cursor.fetchall() if cursor.description else None
 
 
 def _rss_mb() -> float:

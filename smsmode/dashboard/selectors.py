@@ -116,6 +116,11 @@ class Dashboard:
         return not self.messages and not self.clicks
 
 
+def local_today(account) -> datetime.date:
+    """Today in the account's time zone: the periods are its local days."""
+    return timezone.now().astimezone(stats.zone(account.time_zone)).date()
+
+
 def _days(period: Period) -> list[datetime.date]:
     return [period.start + datetime.timedelta(days=n) for n in range(period.length)]
 
@@ -127,7 +132,7 @@ def dashboard(account, period: Period, *, today: datetime.date | None = None) ->
 
 def _dashboard(account, period: Period, today: datetime.date | None) -> Dashboard:
     tz = stats.zone(account.time_zone)
-    today = today or timezone.now().astimezone(tz).date()
+    today = today or local_today(account)
     month_start = today.replace(day=1)
     data = Dashboard(period=period, today=today)
     wanted = Q(day__gte=period.start, day__lte=period.end) | Q(day__gte=month_start, day__lte=today)

@@ -4,7 +4,6 @@ and the health check."""
 from __future__ import annotations
 
 import csv
-import datetime
 import logging
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
@@ -20,7 +19,6 @@ from django.http import (
     JsonResponse,
 )
 from django.shortcuts import render
-from django.utils import timezone
 from django.utils.dates import WEEKDAYS
 from django.utils.formats import date_format, number_format
 from django.utils.translation import gettext
@@ -31,7 +29,6 @@ from django.views.decorators.http import require_safe
 from contacts.exports import Echo, csv_safe
 from smsmode.accounts.access import account_required, require_settings_manager
 from smsmode.accounts.middleware import AccountRequest
-from smsmode.accounts.models import Account
 from smsmode.billing.features import account_has_feature
 from smsmode.dashboard import stats
 from smsmode.dashboard.selectors import (
@@ -39,6 +36,7 @@ from smsmode.dashboard.selectors import (
     Dashboard,
     PeriodError,
     dashboard,
+    local_today,
     period_from,
     recent_campaigns,
     scheduled_campaigns,
@@ -214,11 +212,6 @@ def dashboard_charts(data: Dashboard) -> list[Chart]:
 # -------------------------------------------------------------------------- views
 
 
-def _today(account: Account) -> datetime.date:
-    """Today in the account's time zone: the periods are its local days."""
-    return timezone.now().astimezone(stats.zone(account.time_zone)).date()
-
-
 def _first_steps(request: AccountRequest, members: int) -> list[dict[str, object]]:
     account = request.account
     manager = request.membership.can_manage_settings
@@ -256,7 +249,7 @@ def home(request: AccountRequest) -> HttpResponse:
     """The dashboard of the period asked for (`period_from`). A bad period shows the
     default one with the reason next to the picker (200: the page is still useful)."""
     account = request.account
-    today = _today(account)
+    today = local_today(account)
     period_error = ""
     try:
         period = period_from(request.GET, today)
@@ -308,10 +301,11 @@ def chart_csv(request: AccountRequest, chart: str) -> HttpResponse:
         raise Http404
     account = request.account
     try:
-        period = period_from(request.GET, _today(account))
+        today = local_today(account)
+        period = period_from(request.GET, today)
     except PeriodError as exc:
         return HttpResponseBadRequest(str(exc), content_type="text/plain; charset=utf-8")
-    data = dashboard(account, period)
+    data = dashboard(account, period, today=today)
     found = next(c for c in dashboard_charts(data) if c.slug == chart)
     response = HttpResponse("".join(_chart_csv(found)), content_type="text/csv; charset=utf-8")
     name = f"sms-{chart}-{period.start.isoformat()}-{period.end.isoformat()}.csv"
